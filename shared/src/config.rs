@@ -1,0 +1,187 @@
+//! Settings, read once per container from the environment. Every variable is listed in the
+//! README.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::keys::SigningAlgorithm;
+use crate::keys::cache::DEFAULT_REFRESH_INTERVAL;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    Sqlite {
+        path: PathBuf,
+    },
+    DynamoDb {
+        clients_table: String,
+        api_keys_table: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySourceConfig {
+    File { path: PathBuf },
+    SecretsManager { secret_id: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub issuer: String,
+    pub audience: String,
+    /// Where clients reach the endpoints; discovery builds its URLs from it.
+    pub public_base_url: String,
+    pub store: StoreConfig,
+    pub key_source: KeySourceConfig,
+    pub key_refresh_interval: Duration,
+    /// The algorithm new keys get (`authctl keys init/rotate`, first `make run`).
+    pub signing_algorithm: SigningAlgorithm,
+    pub jwks_max_age: u32,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:9000";
+pub const DEFAULT_AUDIENCE: &str = "am-api";
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let issuer = var("TOKEN_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.into());
+        let public_base_url = var("PUBLIC_BASE_URL")
+            .unwrap_or_else(|| issuer.clone())
+            .trim_end_matches('/')
+            .to_string();
+        let store = match var("STORE").as_deref().unwrap_or("sqlite") {
+            "sqlite" => StoreConfig::Sqlite {
+                path: var("SQLITE_PATH")
+                    .unwrap_or_else(|| ".local/token-service.sqlite".into())
+                    .into(),
+            },
+            "dynamodb" => StoreConfig::DynamoDb {
+                clients_table: var("CLIENTS_TABLE")
+                    .unwrap_or_else(|| "token-service-clients".into()),
+                api_keys_table: var("API_KEYS_TABLE")
+                    .unwrap_or_else(|| "token-service-api-keys".into()),
+            },
+            other => {
+                return Err(ConfigError(format!(
+                    "STORE must be sqlite or dynamodb, not {other:?}"
+                )));
+            }
+        };
+        let key_source = match var("KEY_SOURCE").as_deref().unwrap_or("file") {
+            "file" => KeySourceConfig::File {
+                path: var("KEY_FILE")
+                    .unwrap_or_else(|| ".local/keyset.json".into())
+                    .into(),
+            },
+            "secretsmanager" => KeySourceConfig::SecretsManager {
+                secret_id: var("KEY_SECRET_ID")
+                    .unwrap_or_else(|| "token-service/signing-keys".into()),
+            },
+            other => {
+                return Err(ConfigError(format!(
+                    "KEY_SOURCE must be file or secretsmanager, not {other:?}"
+                )));
+            }
+        };
+        let key_refresh_interval =
+            match var("KEY_REFRESH_SECONDS") {
+                Some(s) => Duration::from_secs(s.parse().map_err(|_| {
+                    ConfigError(format!("KEY_REFRESH_SECONDS is not a number: {s:?}"))
+                })?),
+                None => DEFAULT_REFRESH_INTERVAL,
+            };
+        let signing_algorithm = var("SIGNING_ALG")
+            .as_deref()
+            .unwrap_or("RS256")
+            .parse()
+            .map_err(|e: crate::keys::KeyError| ConfigError(e.to_string()))?;
+        let jwks_max_age = match var("JWKS_MAX_AGE_SECONDS") {
+            Some(s) => s
+                .parse()
+                .map_err(|_| ConfigError(format!("JWKS_MAX_AGE_SECONDS is not a number: {s:?}")))?,
+            None => 300,
+        };
+        Ok(Settings {
+            audience: var("TOKEN_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.into()),
+            issuer,
+            public_base_url,
+            store,
+            key_source,
+            key_refresh_interval,
+            signing_algorithm,
+            jwks_max_age,
+        })
+    }
+
+    pub fn token_settings(&self) -> crate::tokens::TokenSettings {
+        crate::tokens::TokenSettings {
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_run_locally_on_the_embedded_store() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.issuer, DEFAULT_ISSUER);
+        assert!(matches!(s.store, StoreConfig::Sqlite { .. }));
+        assert!(matches!(s.key_source, KeySourceConfig::File { .. }));
+        assert_eq!(s.key_refresh_interval, Duration::from_secs(300));
+        assert_eq!(s.signing_algorithm, SigningAlgorithm::RS256);
+    }
+
+    #[test]
+    fn aws_adapters_are_chosen_by_configuration() {
+        let s = settings(&[
+            ("STORE", "dynamodb"),
+            ("CLIENTS_TABLE", "c"),
+            ("KEY_SOURCE", "secretsmanager"),
+            ("KEY_SECRET_ID", "k"),
+            ("SIGNING_ALG", "ES256"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.store,
+            StoreConfig::DynamoDb {
+                clients_table: "c".into(),
+                api_keys_table: "token-service-api-keys".into()
+            }
+        );
+        assert_eq!(
+            s.key_source,
+            KeySourceConfig::SecretsManager {
+                secret_id: "k".into()
+            }
+        );
+        assert_eq!(s.signing_algorithm, SigningAlgorithm::ES256);
+    }
+
+    #[test]
+    fn bad_values_are_errors_not_defaults() {
+        assert!(settings(&[("STORE", "postgres")]).is_err());
+        assert!(settings(&[("KEY_SOURCE", "vault")]).is_err());
+        assert!(settings(&[("KEY_REFRESH_SECONDS", "soon")]).is_err());
+        assert!(settings(&[("SIGNING_ALG", "HS256")]).is_err());
+    }
+}

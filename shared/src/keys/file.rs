@@ -1,0 +1,82 @@
+//! The key set in a local JSON file: the embedded default for `make run` and the CLI.
+
+use async_trait::async_trait;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{KeyError, KeySetDocument, KeySetSource, KeySetStore};
+
+pub struct FileKeySource {
+    path: PathBuf,
+}
+
+impl FileKeySource {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileKeySource { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[async_trait]
+impl KeySetSource for FileKeySource {
+    async fn load(&self) -> Result<KeySetDocument, KeyError> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(KeyError::Missing),
+            Err(e) => return Err(KeyError::Source(format!("{}: {e}", self.path.display()))),
+        };
+        serde_json::from_slice(&bytes)
+            .map_err(|e| KeyError::Invalid(format!("{}: {e}", self.path.display())))
+    }
+}
+
+#[async_trait]
+impl KeySetStore for FileKeySource {
+    /// Writes a temporary file readable only by its owner, then renames it into place, so a
+    /// reader never sees half a key set.
+    async fn save(&self, document: &KeySetDocument) -> Result<(), KeyError> {
+        let fail = |e: std::io::Error| KeyError::Source(format!("{}: {e}", self.path.display()));
+        let json =
+            serde_json::to_vec_pretty(document).map_err(|e| KeyError::Invalid(e.to_string()))?;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let tmp = self.path.with_extension("tmp");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp).map_err(fail)?;
+        file.write_all(&json).map_err(fail)?;
+        file.sync_all().map_err(fail)?;
+        std::fs::rename(&tmp, &self.path).map_err(fail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{SigningAlgorithm, initial_document};
+
+    #[tokio::test]
+    async fn a_saved_key_set_loads_back_and_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = FileKeySource::new(dir.path().join("keys/keyset.json"));
+        assert!(matches!(source.load().await, Err(KeyError::Missing)));
+        let doc = initial_document(SigningAlgorithm::ES256, 7).unwrap();
+        source.save(&doc).await.unwrap();
+        assert_eq!(source.load().await.unwrap(), doc);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(source.path())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

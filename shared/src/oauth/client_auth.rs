@@ -1,0 +1,250 @@
+//! Client authentication (RFC 6749 §2.3): `client_secret_basic` or `client_secret_post`, never
+//! both, with one uniform failure.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::borrow::Cow;
+
+use super::error::OAuthError;
+use super::form::Form;
+use crate::clients::Client;
+use crate::credentials::{SecretHash, hash_secret};
+use crate::store::ClientReader;
+
+/// Longer than any id or secret we issue or accept; longer input is refused before any lookup.
+const MAX_CLIENT_ID_LEN: usize = 128;
+const MAX_SECRET_LEN: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+/// What the client presented. `Debug` leaves the secret out so it cannot reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PresentedCredentials {
+    pub client_id: String,
+    pub secret: String,
+    pub method: AuthMethod,
+}
+
+impl std::fmt::Debug for PresentedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PresentedCredentials")
+            .field("client_id", &self.client_id)
+            .field("method", &self.method)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads the credentials from the `Authorization` header or the form, refusing a request that
+/// uses both methods (RFC 6749 §2.3: "MUST NOT use more than one authentication method").
+pub fn presented_credentials(
+    authorization: Option<&str>,
+    form: &Form,
+) -> Result<PresentedCredentials, OAuthError> {
+    let form_id = form.get("client_id");
+    let form_secret = form.get("client_secret");
+    match authorization {
+        Some(header) => {
+            if form_secret.is_some() {
+                return Err(OAuthError::invalid_request(
+                    "use one client authentication method: HTTP Basic or client_secret in the body, not both",
+                ));
+            }
+            let (client_id, secret) = parse_basic(header)
+                .ok_or_else(|| OAuthError::client_authentication_failed(true))?;
+            if form_id.is_some_and(|id| id != client_id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id in the body differs from the one in the Authorization header",
+                ));
+            }
+            Ok(PresentedCredentials {
+                client_id,
+                secret,
+                method: AuthMethod::ClientSecretBasic,
+            })
+        }
+        None => match (form_id, form_secret) {
+            (Some(id), Some(secret)) => Ok(PresentedCredentials {
+                client_id: id.to_string(),
+                secret: secret.to_string(),
+                method: AuthMethod::ClientSecretPost,
+            }),
+            // No public clients: a request without a secret fails client authentication.
+            _ => Err(OAuthError::client_authentication_failed(false)),
+        },
+    }
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1 / RFC 7617. The scheme
+/// name is case-insensitive.
+fn parse_basic(header: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let id = form_url_decode(id)?;
+    let secret = form_url_decode(secret)?;
+    if id.is_empty() || secret.is_empty() {
+        return None;
+    }
+    Some((id, secret))
+}
+
+/// The `application/x-www-form-urlencoded` decoding RFC 6749 §2.3.1 asks for (`+` is a space).
+fn form_url_decode(s: &str) -> Option<String> {
+    let plus_as_space: Cow<str> = if s.contains('+') {
+        Cow::Owned(s.replace('+', " "))
+    } else {
+        Cow::Borrowed(s)
+    };
+    let bytes = percent_decode(plus_as_space.as_bytes())?;
+    String::from_utf8(bytes).ok()
+}
+
+fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        if input[i] == b'%' {
+            let hex = input.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(input[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// Looks the client up and checks its secret. Unknown client, wrong secret and disabled client
+/// all end in the same `invalid_client`, after the same amount of hashing work.
+pub async fn authenticate(
+    clients: &dyn ClientReader,
+    presented: &PresentedCredentials,
+    now: i64,
+) -> Result<Client, OAuthError> {
+    let used_basic = presented.method == AuthMethod::ClientSecretBasic;
+    let failed = || OAuthError::client_authentication_failed(used_basic);
+    if presented.client_id.len() > MAX_CLIENT_ID_LEN || presented.secret.len() > MAX_SECRET_LEN {
+        return Err(failed());
+    }
+    let client = clients.get(&presented.client_id).await.map_err(|error| {
+        tracing::error!(%error, client_id = %presented.client_id, "client lookup failed");
+        OAuthError::server_error()
+    })?;
+    let Some(client) = client else {
+        // Spend the same hashing work as a real comparison before refusing.
+        let _ = DUMMY_HASH.matches(&presented.secret);
+        tracing::info!(client_id = %presented.client_id, "unknown client");
+        return Err(failed());
+    };
+    let secret_ok = secret_matches(&client, &presented.secret, now);
+    if !secret_ok || !client.enabled {
+        tracing::info!(
+            client_id = %client.client_id,
+            reason = if secret_ok { "disabled" } else { "wrong secret" },
+            "client authentication failed"
+        );
+        return Err(failed());
+    }
+    Ok(client)
+}
+
+const DUMMY_HASH: SecretHash = SecretHash([0u8; 32]);
+
+/// True when the secret matches any of the client's live secrets. Every live secret is compared,
+/// so the time taken does not tell which one matched.
+pub fn secret_matches(client: &Client, presented: &str, now: i64) -> bool {
+    let presented_hash = hash_secret(presented);
+    client
+        .secrets
+        .iter()
+        .filter(|s| s.is_live(now))
+        .fold(false, |matched, s| {
+            let eq: bool =
+                subtle::ConstantTimeEq::ct_eq(&s.hash.0[..], &presented_hash.0[..]).into();
+            matched | eq
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::ErrorCode;
+
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+
+    fn basic(id: &str, secret: &str) -> String {
+        format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+    }
+
+    #[test]
+    fn credentials_from_the_body_are_client_secret_post() {
+        let form = Form::parse(FORM, b"client_id=abc&client_secret=s3cret").unwrap();
+        let p = presented_credentials(None, &form).unwrap();
+        assert_eq!(p.method, AuthMethod::ClientSecretPost);
+        assert_eq!((p.client_id.as_str(), p.secret.as_str()), ("abc", "s3cret"));
+    }
+
+    #[test]
+    fn credentials_from_basic_are_form_url_decoded() {
+        let form = Form::default();
+        let p = presented_credentials(Some(&basic("a%3Ab", "x+y%25")), &form).unwrap();
+        assert_eq!(p.method, AuthMethod::ClientSecretBasic);
+        assert_eq!((p.client_id.as_str(), p.secret.as_str()), ("a:b", "x y%"));
+    }
+
+    #[test]
+    fn basic_scheme_is_case_insensitive() {
+        let header = basic("abc", "s").replacen("Basic", "bAsIc", 1);
+        assert!(presented_credentials(Some(&header), &Form::default()).is_ok());
+    }
+
+    #[test]
+    fn both_methods_at_once_are_invalid_request() {
+        let form = Form::parse(FORM, b"client_id=abc&client_secret=s").unwrap();
+        let e = presented_credentials(Some(&basic("abc", "s")), &form).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn a_body_client_id_that_differs_from_basic_is_invalid_request() {
+        let form = Form::parse(FORM, b"client_id=other").unwrap();
+        let e = presented_credentials(Some(&basic("abc", "s")), &form).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        let form = Form::parse(FORM, b"client_id=abc").unwrap();
+        assert!(presented_credentials(Some(&basic("abc", "s")), &form).is_ok());
+    }
+
+    #[test]
+    fn malformed_basic_is_invalid_client_with_a_challenge() {
+        for header in [
+            "Basic !!!",
+            "Basic ",
+            "Bearer abc",
+            &format!("Basic {}", STANDARD.encode("nocolon")),
+        ] {
+            let e = presented_credentials(Some(header), &Form::default()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidClient, "{header}");
+            assert!(e.basic_challenge);
+        }
+    }
+
+    #[test]
+    fn missing_secret_is_invalid_client() {
+        let form = Form::parse(FORM, b"client_id=abc").unwrap();
+        let e = presented_credentials(None, &form).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidClient);
+        assert!(!e.basic_challenge);
+        let e = presented_credentials(None, &Form::default()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidClient);
+    }
+}

@@ -1,0 +1,218 @@
+//! The embedded store: one SQLite file, for local runs and the CLI.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::{ClientReader, ClientStore, StoreError, validated};
+use crate::clients::{Client, GrantType, StoredSecret};
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS clients (
+    client_id TEXT PRIMARY KEY NOT NULL,
+    secrets TEXT NOT NULL,
+    access_level TEXT NOT NULL CHECK (access_level IN ('admin', 'labelpartner')),
+    labelpartner TEXT,
+    allowed_grant_types TEXT NOT NULL,
+    allowed_scopes TEXT NOT NULL,
+    access_token_ttl INTEGER NOT NULL,
+    enabled INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+";
+
+const COLUMNS: &str = "client_id, secrets, access_level, labelpartner, allowed_grant_types, \
+                       allowed_scopes, access_token_ttl, enabled, created_at";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file. WAL and a busy timeout let the running
+    /// functions and the CLI share the file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(StoreError::backend)?;
+        }
+        let conn = Connection::open(path).map_err(StoreError::backend)?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(StoreError::backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(StoreError::backend)?;
+        Self::with_connection(conn)
+    }
+
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open_in_memory().map_err(StoreError::backend)?)
+    }
+
+    fn with_connection(conn: Connection) -> Result<Self, StoreError> {
+        conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A client as the columns hold it.
+struct Columns {
+    secrets: String,
+    grant_types: String,
+    scopes: String,
+}
+
+fn to_columns(client: &Client) -> Result<Columns, StoreError> {
+    Ok(Columns {
+        secrets: serde_json::to_string(&client.secrets).map_err(StoreError::backend)?,
+        grant_types: client
+            .allowed_grant_types
+            .iter()
+            .map(|g| g.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        scopes: client.allowed_scopes.join(" "),
+    })
+}
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Client, StoreError>> {
+    let secrets: String = row.get(1)?;
+    let access_level: String = row.get(2)?;
+    let grant_types: String = row.get(4)?;
+    let scopes: String = row.get(5)?;
+    let client_id: String = row.get(0)?;
+    let labelpartner: Option<String> = row.get(3)?;
+    let access_token_ttl: u32 = row.get(6)?;
+    let enabled: bool = row.get(7)?;
+    let created_at: i64 = row.get(8)?;
+    Ok((|| {
+        let corrupt =
+            |what: &str| StoreError::Backend(format!("client {client_id}: corrupt {what}"));
+        Ok(Client {
+            secrets: serde_json::from_str::<Vec<StoredSecret>>(&secrets)
+                .map_err(|_| corrupt("secrets"))?,
+            access_level: access_level.parse().map_err(|_| corrupt("access_level"))?,
+            allowed_grant_types: grant_types
+                .split_whitespace()
+                .map(str::parse::<GrantType>)
+                .collect::<Result<_, _>>()
+                .map_err(|_| corrupt("allowed_grant_types"))?,
+            allowed_scopes: scopes.split_whitespace().map(String::from).collect(),
+            client_id: client_id.clone(),
+            labelpartner,
+            access_token_ttl,
+            enabled,
+            created_at,
+        })
+    })())
+}
+
+#[async_trait]
+impl ClientReader for SqliteStore {
+    async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM clients WHERE client_id = ?1"
+            ))
+            .map_err(StoreError::backend)?;
+        stmt.query_row(params![client_id], from_row)
+            .optional()
+            .map_err(StoreError::backend)?
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl ClientStore for SqliteStore {
+    async fn create(&self, client: &Client) -> Result<(), StoreError> {
+        validated(client)?;
+        let c = to_columns(client)?;
+        let inserted = self
+            .conn()
+            .execute(
+                &format!(
+                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                     ON CONFLICT (client_id) DO NOTHING"
+                ),
+                params![
+                    client.client_id,
+                    c.secrets,
+                    client.access_level.as_str(),
+                    client.labelpartner,
+                    c.grant_types,
+                    c.scopes,
+                    client.access_token_ttl,
+                    client.enabled,
+                    client.created_at
+                ],
+            )
+            .map_err(StoreError::backend)?;
+        if inserted == 0 {
+            return Err(StoreError::AlreadyExists);
+        }
+        Ok(())
+    }
+
+    async fn list(&self) -> Result<Vec<Client>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!("SELECT {COLUMNS} FROM clients ORDER BY client_id"))
+            .map_err(StoreError::backend)?;
+        let rows = stmt.query_map([], from_row).map_err(StoreError::backend)?;
+        let mut clients = Vec::new();
+        for row in rows {
+            clients.push(row.map_err(StoreError::backend)??);
+        }
+        Ok(clients)
+    }
+
+    async fn update(&self, client: &Client) -> Result<(), StoreError> {
+        validated(client)?;
+        let c = to_columns(client)?;
+        let updated = self
+            .conn()
+            .execute(
+                "UPDATE clients SET secrets = ?2, access_level = ?3, labelpartner = ?4, \
+                 allowed_grant_types = ?5, allowed_scopes = ?6, access_token_ttl = ?7, enabled = ?8, \
+                 created_at = ?9 WHERE client_id = ?1",
+                params![
+                    client.client_id,
+                    c.secrets,
+                    client.access_level.as_str(),
+                    client.labelpartner,
+                    c.grant_types,
+                    c.scopes,
+                    client.access_token_ttl,
+                    client.enabled,
+                    client.created_at
+                ],
+            )
+            .map_err(StoreError::backend)?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn disable(&self, client_id: &str) -> Result<(), StoreError> {
+        let updated = self
+            .conn()
+            .execute(
+                "UPDATE clients SET enabled = 0 WHERE client_id = ?1",
+                params![client_id],
+            )
+            .map_err(StoreError::backend)?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

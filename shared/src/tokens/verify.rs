@@ -1,0 +1,141 @@
+//! Access-token verification per RFC 8725 and RFC 9068: the key and its algorithm come from our
+//! key set by `kid`, never from the token; `typ` must be `at+jwt`; `iss`, `aud`, `exp` and `nbf`
+//! are checked with a bounded leeway; oversized tokens are refused before any parsing.
+
+use jsonwebtoken::{Validation, decode, decode_header};
+
+use super::AccessTokenClaims;
+use crate::keys::{KeyCache, KeyError, KeySet, VerificationKey};
+
+/// Our tokens are well under 2 KiB; 8 KiB leaves room and still bounds the work.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Clock skew tolerated on `exp` and `nbf` (RFC 8725 asks for a small one).
+pub const MAX_LEEWAY_SECONDS: u64 = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the token is too large")]
+    TooLarge,
+    #[error("the token is not a well-formed JWS")]
+    Malformed,
+    #[error("the token is not an access token (typ must be at+jwt)")]
+    WrongType,
+    #[error("the token names no key we know")]
+    UnknownKey,
+    #[error("the token's algorithm does not match its key")]
+    AlgorithmMismatch,
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token was issued by someone else")]
+    WrongIssuer,
+    #[error("the token is meant for another audience")]
+    WrongAudience,
+    #[error("the token lacks a required claim or has an invalid one")]
+    InvalidClaims,
+    #[error("the signing keys could not be loaded")]
+    KeysUnavailable,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessTokenVerifier {
+    validation_template: Validation,
+}
+
+impl AccessTokenVerifier {
+    pub fn new(issuer: &str, audience: &str, leeway_seconds: u64) -> Self {
+        let mut v = Validation::default();
+        v.set_issuer(&[issuer]);
+        v.set_audience(&[audience]);
+        v.leeway = leeway_seconds.min(MAX_LEEWAY_SECONDS);
+        v.validate_exp = true;
+        v.validate_nbf = true;
+        v.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        AccessTokenVerifier {
+            validation_template: v,
+        }
+    }
+
+    /// Verifies against the cached key set, reloading it (rate-limited) when the token names a
+    /// kid the cache does not hold yet, as happens right after a key rotation.
+    pub async fn verify_cached(
+        &self,
+        cache: &KeyCache,
+        token: &str,
+    ) -> Result<AccessTokenClaims, VerifyError> {
+        let kid = precheck(token)?;
+        let keys = cache.current().await.map_err(keys_unavailable)?;
+        if let Some(key) = keys.verification_key(&kid) {
+            return self.verify_with_key(token, key);
+        }
+        let keys = cache
+            .refresh_for_unknown_kid()
+            .await
+            .map_err(keys_unavailable)?;
+        let key = keys.verification_key(&kid).ok_or(VerifyError::UnknownKey)?;
+        self.verify_with_key(token, key)
+    }
+
+    /// Verifies against a key set already in hand (no I/O).
+    pub fn verify(&self, keys: &KeySet, token: &str) -> Result<AccessTokenClaims, VerifyError> {
+        let kid = precheck(token)?;
+        let key = keys.verification_key(&kid).ok_or(VerifyError::UnknownKey)?;
+        self.verify_with_key(token, key)
+    }
+
+    fn verify_with_key(
+        &self,
+        token: &str,
+        key: &VerificationKey,
+    ) -> Result<AccessTokenClaims, VerifyError> {
+        let header = decode_header(token).map_err(|_| VerifyError::Malformed)?;
+        if header.alg != key.alg.jsonwebtoken() {
+            return Err(VerifyError::AlgorithmMismatch);
+        }
+        let mut validation = self.validation_template.clone();
+        validation.algorithms = vec![key.alg.jsonwebtoken()];
+        decode::<AccessTokenClaims>(token, &key.key, &validation)
+            .map(|data| data.claims)
+            .map_err(classify)
+    }
+}
+
+fn keys_unavailable(error: KeyError) -> VerifyError {
+    tracing::error!(%error, "signing keys unavailable for verification");
+    VerifyError::KeysUnavailable
+}
+
+/// Size, shape, `typ` and `kid`, before any key is looked up.
+fn precheck(token: &str) -> Result<String, VerifyError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(VerifyError::TooLarge);
+    }
+    if token.split('.').count() != 3 {
+        return Err(VerifyError::Malformed);
+    }
+    let header = decode_header(token).map_err(|_| VerifyError::Malformed)?;
+    let typ_ok = header.typ.as_deref().is_some_and(|t| {
+        t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+    });
+    if !typ_ok {
+        return Err(VerifyError::WrongType);
+    }
+    header.kid.ok_or(VerifyError::UnknownKey)
+}
+
+fn classify(error: jsonwebtoken::errors::Error) -> VerifyError {
+    use jsonwebtoken::errors::ErrorKind;
+    match error.kind() {
+        ErrorKind::InvalidSignature => VerifyError::BadSignature,
+        ErrorKind::ExpiredSignature => VerifyError::Expired,
+        ErrorKind::ImmatureSignature => VerifyError::NotYetValid,
+        ErrorKind::InvalidIssuer => VerifyError::WrongIssuer,
+        ErrorKind::InvalidAudience => VerifyError::WrongAudience,
+        ErrorKind::InvalidAlgorithm => VerifyError::AlgorithmMismatch,
+        ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => VerifyError::InvalidClaims,
+        _ => VerifyError::Malformed,
+    }
+}
