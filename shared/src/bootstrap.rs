@@ -1,11 +1,13 @@
-//! Builds the adapters that the settings select, once per container or CLI run.
+//! Builds the adapters that the settings select, once per container or CLI run. Each function
+//! asks only for the ports it uses.
 
 use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 use crate::config::{KeySourceConfig, Settings, StoreConfig};
 use crate::keys::file::FileKeySource;
 use crate::keys::secrets_manager::SecretsManagerKeySource;
-use crate::keys::{KeyCache, KeySetStore};
+use crate::keys::{KeyCache, KeySetSource, KeySetStore};
 use crate::store::ClientStore;
 use crate::store::dynamodb::DynamoDbStore;
 use crate::store::sqlite::SqliteStore;
@@ -16,48 +18,75 @@ pub enum BootstrapError {
     Sqlite(String),
 }
 
-/// The adapters behind the ports, as the settings chose them.
-pub struct Adapters {
-    pub clients: Arc<dyn ClientStore>,
-    pub keys: Arc<dyn KeySetStore>,
+pub struct Bootstrap {
+    settings: Settings,
+    aws: OnceCell<aws_config::SdkConfig>,
+    sqlite: OnceCell<Arc<SqliteStore>>,
 }
 
-impl Adapters {
-    /// AWS configuration (region, credentials, `AWS_ENDPOINT_URL`) is loaded only when an AWS
-    /// adapter is selected, so local runs start without touching AWS.
-    pub async fn from_settings(settings: &Settings) -> Result<Self, BootstrapError> {
-        let aws = tokio::sync::OnceCell::new();
-        let clients: Arc<dyn ClientStore> = match &settings.store {
-            StoreConfig::DynamoDb { clients_table, .. } => {
-                let aws = aws.get_or_init(load_aws_config).await;
-                Arc::new(DynamoDbStore::new(
-                    aws_sdk_dynamodb::Client::new(aws),
-                    clients_table.clone(),
-                ))
-            }
-            StoreConfig::Sqlite { path } => Arc::new(
-                SqliteStore::open(path).map_err(|e| BootstrapError::Sqlite(e.to_string()))?,
-            ),
-        };
-        let keys: Arc<dyn KeySetStore> = match &settings.key_source {
+impl Bootstrap {
+    pub fn new(settings: Settings) -> Self {
+        Bootstrap {
+            settings,
+            aws: OnceCell::new(),
+            sqlite: OnceCell::new(),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// AWS configuration (region, credentials, `AWS_ENDPOINT_URL`), loaded only when an AWS
+    /// adapter is asked for, so local runs start without touching AWS.
+    pub async fn aws(&self) -> &aws_config::SdkConfig {
+        self.aws
+            .get_or_init(|| aws_config::load_defaults(aws_config::BehaviorVersion::latest()))
+            .await
+    }
+
+    /// One SQLite connection per process, shared by every port it serves.
+    pub async fn sqlite(&self, path: &std::path::Path) -> Result<Arc<SqliteStore>, BootstrapError> {
+        self.sqlite
+            .get_or_try_init(|| async {
+                SqliteStore::open(path)
+                    .map(Arc::new)
+                    .map_err(|e| BootstrapError::Sqlite(e.to_string()))
+            })
+            .await
+            .cloned()
+    }
+
+    pub async fn client_store(&self) -> Result<Arc<dyn ClientStore>, BootstrapError> {
+        Ok(match &self.settings.store {
+            StoreConfig::DynamoDb { clients_table, .. } => Arc::new(DynamoDbStore::new(
+                aws_sdk_dynamodb::Client::new(self.aws().await),
+                clients_table.clone(),
+            )),
+            StoreConfig::Sqlite { path } => self.sqlite(path).await?,
+        })
+    }
+
+    pub async fn key_store(&self) -> Arc<dyn KeySetStore> {
+        match &self.settings.key_source {
             KeySourceConfig::SecretsManager { secret_id } => {
-                let aws = aws.get_or_init(load_aws_config).await;
                 Arc::new(SecretsManagerKeySource::new(
-                    aws_sdk_secretsmanager::Client::new(aws),
+                    aws_sdk_secretsmanager::Client::new(self.aws().await),
                     secret_id.clone(),
                 ))
             }
             KeySourceConfig::File { path } => Arc::new(FileKeySource::new(path.clone())),
-        };
-        Ok(Adapters { clients, keys })
+        }
     }
 
-    pub fn key_cache(&self, settings: &Settings) -> Arc<KeyCache> {
-        let source: Arc<dyn crate::keys::KeySetSource> = self.keys.clone();
-        Arc::new(KeyCache::new(source, settings.key_refresh_interval))
+    /// The key cache, with a first load attempted now: during Lambda init the CPU is boosted and
+    /// the time is not request latency. A failure is logged and retried on first use.
+    pub async fn key_cache(&self) -> Arc<KeyCache> {
+        let source: Arc<dyn KeySetSource> = self.key_store().await;
+        let cache = Arc::new(KeyCache::new(source, self.settings.key_refresh_interval));
+        if let Err(error) = cache.current().await {
+            tracing::error!(%error, "signing keys not loaded at start-up");
+        }
+        cache
     }
-}
-
-async fn load_aws_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }

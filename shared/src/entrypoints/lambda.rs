@@ -31,10 +31,7 @@ fn body_bytes(body: &Body) -> &[u8] {
     }
 }
 
-fn header<'a>(
-    request: &'a Request,
-    name: lambda_http::http::header::HeaderName,
-) -> Option<&'a str> {
+fn header(request: &Request, name: lambda_http::http::header::HeaderName) -> Option<&str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 

@@ -81,28 +81,13 @@ impl KeyCache {
     /// Called when a token names a kid that the loaded set lacks: reloads at most once per
     /// `unknown_kid_gap`, and otherwise returns the keys already held.
     pub async fn refresh_for_unknown_kid(&self) -> Result<Arc<KeySet>, KeyError> {
-        {
-            let last = self
-                .last_unknown_kid_refresh
-                .read()
-                .unwrap_or_else(|p| p.into_inner());
-            if last.is_some_and(|t| t.elapsed() < self.unknown_kid_gap) {
-                drop(last);
-                return self.current().await;
-            }
+        if self.recently_forced() {
+            return self.current().await;
         }
         let _one_load = self.reload.lock().await;
-        {
-            let mut last = self
-                .last_unknown_kid_refresh
-                .write()
-                .unwrap_or_else(|p| p.into_inner());
-            if last.is_some_and(|t| t.elapsed() < self.unknown_kid_gap) {
-                drop(last);
-                drop(_one_load);
-                return self.current().await;
-            }
-            *last = Some(Instant::now());
+        if !self.claim_forced_refresh() {
+            drop(_one_load);
+            return self.current().await;
         }
         match self.load_now().await {
             Ok(keys) => Ok(keys),
@@ -111,6 +96,27 @@ impl KeyCache {
                 self.any().ok_or(error)
             }
         }
+    }
+
+    fn recently_forced(&self) -> bool {
+        let last = self
+            .last_unknown_kid_refresh
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        last.is_some_and(|t| t.elapsed() < self.unknown_kid_gap)
+    }
+
+    /// Records a forced refresh unless one happened within the gap; true when the caller may go.
+    fn claim_forced_refresh(&self) -> bool {
+        let mut last = self
+            .last_unknown_kid_refresh
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|t| t.elapsed() < self.unknown_kid_gap) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
     }
 
     async fn load_now(&self) -> Result<Arc<KeySet>, KeyError> {
