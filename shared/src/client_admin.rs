@@ -1,0 +1,163 @@
+//! Operator actions on clients: registration with generated credentials and secret rotation.
+//! The CLI prints what these return; the plaintext secret exists only in that output.
+
+use crate::clients::{AccessLevel, Client, ClientError, DEFAULT_ACCESS_TOKEN_TTL, GrantType, StoredSecret};
+use crate::credentials::{generate_client_id, generate_client_secret, hash_secret};
+
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    /// An operator-chosen id, or `None` for a generated 24-character one.
+    pub client_id: Option<String>,
+    pub access_level: AccessLevel,
+    pub labelpartner: Option<String>,
+    pub allowed_scopes: Vec<String>,
+    pub allowed_grant_types: Vec<GrantType>,
+    pub access_token_ttl: Option<u32>,
+}
+
+/// A client and the one copy of its new secret.
+pub struct IssuedCredentials {
+    pub client: Client,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCredentials")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+fn rng_failed(e: crate::credentials::CredentialError) -> ClientError {
+    ClientError::Invalid(e.to_string())
+}
+
+pub fn register(new: NewClient, now: i64) -> Result<IssuedCredentials, ClientError> {
+    let client_id = match new.client_id {
+        Some(id) => id,
+        None => generate_client_id().map_err(rng_failed)?,
+    };
+    let client_secret = generate_client_secret().map_err(rng_failed)?;
+    let grant_types = if new.allowed_grant_types.is_empty() {
+        vec![GrantType::ClientCredentials]
+    } else {
+        new.allowed_grant_types
+    };
+    let client = Client {
+        client_id,
+        secrets: vec![StoredSecret {
+            hash: hash_secret(&client_secret),
+            expires_at: None,
+        }],
+        access_level: new.access_level,
+        labelpartner: new.labelpartner,
+        allowed_grant_types: grant_types,
+        allowed_scopes: new.allowed_scopes,
+        access_token_ttl: new.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
+        enabled: true,
+        created_at: now,
+    };
+    client.validate()?;
+    Ok(IssuedCredentials { client, client_secret })
+}
+
+/// Adds a new secret; the secret in use keeps verifying for `overlap_seconds` so that callers
+/// can switch without an outage. Secrets already on their way out are dropped, so a client never
+/// holds more than two.
+pub fn rotate_secret(client: &Client, now: i64, overlap_seconds: i64) -> Result<IssuedCredentials, ClientError> {
+    let client_secret = generate_client_secret().map_err(rng_failed)?;
+    let mut secrets: Vec<StoredSecret> = client
+        .secrets
+        .iter()
+        .filter(|s| s.expires_at.is_none())
+        .take(1)
+        .filter(|_| overlap_seconds > 0)
+        .map(|s| StoredSecret {
+            hash: s.hash,
+            expires_at: Some(now + overlap_seconds),
+        })
+        .collect();
+    secrets.push(StoredSecret {
+        hash: hash_secret(&client_secret),
+        expires_at: None,
+    });
+    let rotated = Client {
+        secrets,
+        ..client.clone()
+    };
+    rotated.validate()?;
+    Ok(IssuedCredentials {
+        client: rotated,
+        client_secret,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::client_auth::secret_matches;
+
+    fn labelpartner() -> NewClient {
+        NewClient {
+            client_id: None,
+            access_level: AccessLevel::Labelpartner,
+            labelpartner: Some("lp-7".into()),
+            allowed_scopes: vec![],
+            allowed_grant_types: vec![],
+            access_token_ttl: None,
+        }
+    }
+
+    #[test]
+    fn registration_generates_reference_format_credentials() {
+        let issued = register(labelpartner(), 10).unwrap();
+        assert_eq!(issued.client.client_id.len(), 24);
+        assert_eq!(issued.client_secret.len(), 50);
+        assert_eq!(issued.client.access_token_ttl, 3600);
+        assert_eq!(issued.client.allowed_grant_types, vec![GrantType::ClientCredentials]);
+        assert!(secret_matches(&issued.client, &issued.client_secret, 10));
+    }
+
+    #[test]
+    fn registration_validates_the_client() {
+        let bad = NewClient {
+            labelpartner: None,
+            ..labelpartner()
+        };
+        assert!(register(bad, 0).is_err());
+        let bad_id = NewClient {
+            client_id: Some("no:colons".into()),
+            ..labelpartner()
+        };
+        assert!(register(bad_id, 0).is_err());
+    }
+
+    #[test]
+    fn both_secrets_verify_during_the_overlap_and_only_the_new_one_after() {
+        let issued = register(labelpartner(), 0).unwrap();
+        let rotated = rotate_secret(&issued.client, 100, 50).unwrap();
+        assert!(secret_matches(&rotated.client, &issued.client_secret, 149));
+        assert!(secret_matches(&rotated.client, &rotated.client_secret, 149));
+        assert!(!secret_matches(&rotated.client, &issued.client_secret, 150));
+        assert!(secret_matches(&rotated.client, &rotated.client_secret, 150));
+    }
+
+    #[test]
+    fn a_second_rotation_drops_the_oldest_secret() {
+        let issued = register(labelpartner(), 0).unwrap();
+        let first = rotate_secret(&issued.client, 10, 1000).unwrap();
+        let second = rotate_secret(&first.client, 20, 1000).unwrap();
+        assert_eq!(second.client.secrets.len(), 2);
+        assert!(!secret_matches(&second.client, &issued.client_secret, 21));
+        assert!(secret_matches(&second.client, &first.client_secret, 21));
+    }
+
+    #[test]
+    fn rotation_without_overlap_revokes_the_old_secret_at_once() {
+        let issued = register(labelpartner(), 0).unwrap();
+        let rotated = rotate_secret(&issued.client, 10, 0).unwrap();
+        assert_eq!(rotated.client.secrets.len(), 1);
+        assert!(!secret_matches(&rotated.client, &issued.client_secret, 10));
+    }
+}
