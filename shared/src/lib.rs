@@ -14,6 +14,7 @@
 //! - [`config`] and [`bootstrap`]: settings from the environment and wiring of adapters.
 
 pub mod bootstrap;
+pub mod client_admin;
 pub mod clients;
 pub mod clock;
 pub mod config;
