@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# `make test`: lint, build, start the servers the tests need (moto for DynamoDB and Secrets
+# Manager, `cargo lambda watch` for the functions), run every test, lint the SAM template.
+# A server that cannot start fails the run; no test is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+venv=$root/.tools/venv
+work=$(mktemp -d)
+pids=()
+
+cleanup() {
+    local status=$?
+    for pid in "${pids[@]}"; do
+        kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+    done
+    if [ "$status" -ne 0 ]; then
+        for log in "$work"/*.log; do
+            [ -f "$log" ] || continue
+            echo "---- last lines of $(basename "$log") ----"
+            tail -n 40 "$log"
+        done
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() {
+    local port=$1 name=$2
+    for _ in $(seq 1 300); do
+        if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.5)" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "$name did not start on port $port" >&2
+    return 1
+}
+
+echo "== format and lint"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+echo "== build"
+cargo build --workspace --all-targets
+
+echo "== start moto (DynamoDB, Secrets Manager)"
+moto_port=$(free_port)
+setsid "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" > "$work/moto.log" 2>&1 &
+pids+=($!)
+wait_for_port "$moto_port" moto
+
+echo "== start cargo lambda watch (the functions, as make run serves them)"
+lambda_port=$(free_port)
+e2e_sqlite=$work/e2e.sqlite
+e2e_keys=$work/e2e-keyset.json
+issuer=http://127.0.0.1:$lambda_port
+env KEY_FILE="$e2e_keys" SQLITE_PATH="$e2e_sqlite" target/debug/authctl keys init > /dev/null
+setsid cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
+    --env-vars "STORE=sqlite,SQLITE_PATH=$e2e_sqlite,KEY_SOURCE=file,KEY_FILE=$e2e_keys,TOKEN_ISSUER=$issuer,TOKEN_AUDIENCE=am-api" \
+    > "$work/watch.log" 2>&1 &
+pids+=($!)
+wait_for_port "$lambda_port" "cargo lambda watch"
+
+# Start every function now: the emulator builds a function (a no-op after the build above) on
+# its first invocation, which must not wait on the lock `cargo test` holds.
+warm() {
+    local expect=$1; shift
+    local code
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 120 "$@")
+    if [ "$code" != "$expect" ]; then
+        echo "warm-up: expected $expect, got $code for $*" >&2
+        return 1
+    fi
+}
+warm 401 -X POST "$issuer/v1/token" -d client_id=warm-up -d client_secret=warm-up
+warm 200 "$issuer/.well-known/jwks.json"
+for fn in authorizer whoami; do
+    if grep -q "name = \"$fn\"" "functions/$fn/Cargo.toml" && [ -s "functions/$fn/src/main.rs" ]; then
+        curl -s -o /dev/null --max-time 120 -X POST \
+            "$issuer/2015-03-31/functions/$fn/invocations" -d '{}' || true
+    fi
+done
+
+echo "== test"
+export MOTO_ENDPOINT=http://127.0.0.1:$moto_port
+export LAMBDA_ENDPOINT=$issuer
+export E2E_SQLITE_PATH=$e2e_sqlite
+export E2E_KEY_FILE=$e2e_keys
+export CARGO_LAMBDA=$venv/bin/cargo-lambda
+cargo test --workspace
+
+echo "== cfn-lint"
+"$venv/bin/cfn-lint" infra/template.yaml
+echo "cfn-lint: infra/template.yaml is clean"
