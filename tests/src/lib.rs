@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+pub mod conformance;
+pub mod dynamodb;
+
 /// The variable, or a panic that says how to get it.
 pub fn required_env(name: &str) -> String {
     match std::env::var(name) {
