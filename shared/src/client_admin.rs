@@ -1,7 +1,9 @@
 //! Operator actions on clients: registration with generated credentials and secret rotation.
 //! The CLI prints what these return; the plaintext secret exists only in that output.
 
-use crate::clients::{AccessLevel, Client, ClientError, DEFAULT_ACCESS_TOKEN_TTL, GrantType, StoredSecret};
+use crate::clients::{
+    AccessLevel, Client, ClientError, DEFAULT_ACCESS_TOKEN_TTL, GrantType, StoredSecret,
+};
 use crate::credentials::{generate_client_id, generate_client_secret, hash_secret};
 
 #[derive(Debug, Clone)]
@@ -57,15 +59,23 @@ pub fn register(new: NewClient, now: i64) -> Result<IssuedCredentials, ClientErr
         access_token_ttl: new.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
         enabled: true,
         created_at: now,
+        has_legacy_api_keys: false,
     };
     client.validate()?;
-    Ok(IssuedCredentials { client, client_secret })
+    Ok(IssuedCredentials {
+        client,
+        client_secret,
+    })
 }
 
 /// Adds a new secret; the secret in use keeps verifying for `overlap_seconds` so that callers
 /// can switch without an outage. Secrets already on their way out are dropped, so a client never
 /// holds more than two.
-pub fn rotate_secret(client: &Client, now: i64, overlap_seconds: i64) -> Result<IssuedCredentials, ClientError> {
+pub fn rotate_secret(
+    client: &Client,
+    now: i64,
+    overlap_seconds: i64,
+) -> Result<IssuedCredentials, ClientError> {
     let client_secret = generate_client_secret().map_err(rng_failed)?;
     let mut secrets: Vec<StoredSecret> = client
         .secrets
@@ -115,7 +125,10 @@ mod tests {
         assert_eq!(issued.client.client_id.len(), 24);
         assert_eq!(issued.client_secret.len(), 50);
         assert_eq!(issued.client.access_token_ttl, 3600);
-        assert_eq!(issued.client.allowed_grant_types, vec![GrantType::ClientCredentials]);
+        assert_eq!(
+            issued.client.allowed_grant_types,
+            vec![GrantType::ClientCredentials]
+        );
         assert!(secret_matches(&issued.client, &issued.client_secret, 10));
     }
 

@@ -14,6 +14,7 @@ pub mod cache;
 mod document;
 pub mod file;
 mod generate;
+mod in_memory;
 mod keyset;
 pub mod secrets_manager;
 mod signing_key;
@@ -22,6 +23,7 @@ pub use algorithm::SigningAlgorithm;
 pub use cache::KeyCache;
 pub use document::{KeyEntry, KeySetDocument, KeyState};
 pub use generate::{generate_entry, initial_document, rotate};
+pub use in_memory::InMemoryKeySource;
 pub use keyset::{KeySet, VerificationKey};
 pub use signing_key::SigningKey;
 

@@ -1,0 +1,251 @@
+//! End to end through `cargo lambda watch` (started by `make test`), on the production paths:
+//! the real function binaries, the emulator's API Gateway events (which base64-encode form
+//! bodies), the SQLite store and key file the functions were started with.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use integration_tests::{lambda_endpoint, required_env, unique_name};
+use serde_json::Value;
+use token_service::client_admin::{IssuedCredentials, NewClient, register};
+use token_service::clients::AccessLevel;
+use token_service::clock::now_unix;
+use token_service::store::ClientStore;
+use token_service::store::sqlite::SqliteStore;
+
+async fn registered(level: AccessLevel, client_id: Option<String>) -> IssuedCredentials {
+    let store = SqliteStore::open(required_env("E2E_SQLITE_PATH")).unwrap();
+    let issued = register(
+        NewClient {
+            client_id,
+            access_level: level,
+            labelpartner: (level == AccessLevel::Labelpartner).then(|| "lp-e2e".to_string()),
+            allowed_scopes: vec!["accounts:read".into()],
+            allowed_grant_types: vec![],
+            access_token_ttl: None,
+        },
+        now_unix(),
+    )
+    .unwrap();
+    store.create(&issued.client).await.unwrap();
+    issued
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+async fn json(response: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.text().await.unwrap();
+    let json =
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({status}): {body}"));
+    (status, headers, json)
+}
+
+fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[tokio::test]
+async fn v1_token_with_credentials_in_the_body() {
+    let base = lambda_endpoint();
+    let issued = registered(AccessLevel::Labelpartner, None).await;
+    let response = http()
+        .post(format!("{base}/v1/token"))
+        .header("accept", "application/json")
+        .form(&[
+            ("client_id", issued.client.client_id.as_str()),
+            ("client_secret", issued.client_secret.as_str()),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (status, headers, body) = json(response).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(body["scope"], "accounts:read");
+    assert_eq!(body["access_token"].as_str().unwrap().split('.').count(), 3);
+    assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+    assert_eq!(header(&headers, "pragma"), Some("no-cache"));
+}
+
+#[tokio::test]
+async fn oauth_v2_token_with_http_basic() {
+    let base = lambda_endpoint();
+    let issued = registered(AccessLevel::Admin, Some(unique_name("e2e-admin"))).await;
+    let response = http()
+        .post(format!("{base}/oauth/v2/token"))
+        .basic_auth(&issued.client.client_id, Some(&issued.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = json(response).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn bad_basic_credentials_get_401_invalid_client_with_a_challenge() {
+    let base = lambda_endpoint();
+    let response = http()
+        .post(format!("{base}/oauth/v2/token"))
+        .header(
+            "authorization",
+            format!("Basic {}", STANDARD.encode("nobody:wrong")),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let (status, headers, body) = json(response).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    assert!(
+        header(&headers, "www-authenticate")
+            .unwrap()
+            .starts_with("Basic")
+    );
+}
+
+#[tokio::test]
+async fn malformed_requests_get_400_with_an_oauth_error_code() {
+    let base = lambda_endpoint();
+    let client = http();
+    let (status, _, body) = json(
+        client
+            .post(format!("{base}/oauth/v2/token"))
+            .form(&[("client_id", "x"), ("client_secret", "y")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "missing grant_type"
+    );
+    let (status, _, body) = json(
+        client
+            .post(format!("{base}/v1/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "x"),
+                ("client_secret", "y"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let (status, _, body) = json(
+        client
+            .post(format!("{base}/v1/token"))
+            .header("content-type", "application/json")
+            .body(r#"{"client_id":"x","client_secret":"y"}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "JSON body"
+    );
+}
+
+#[tokio::test]
+async fn get_on_the_token_endpoint_is_405() {
+    let base = lambda_endpoint();
+    let (status, headers, body) =
+        json(http().get(format!("{base}/v1/token")).send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (405, Some("invalid_request"))
+    );
+    assert_eq!(header(&headers, "allow"), Some("POST"));
+}
+
+#[tokio::test]
+async fn discovery_document_describes_the_token_endpoint() {
+    let base = lambda_endpoint();
+    let (status, headers, doc) = json(
+        http()
+            .get(format!("{base}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["issuer"], base.as_str());
+    assert_eq!(doc["token_endpoint"], format!("{base}/oauth/v2/token"));
+    assert_eq!(doc["jwks_uri"], format!("{base}/.well-known/jwks.json"));
+    assert_eq!(
+        doc["grant_types_supported"],
+        serde_json::json!(["client_credentials"])
+    );
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
+    assert!(
+        header(&headers, "cache-control")
+            .unwrap()
+            .contains("max-age=")
+    );
+    let (status, _, rfc8414) = json(
+        http()
+            .get(format!("{base}/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(rfc8414["issuer"], doc["issuer"]);
+}
+
+#[tokio::test]
+async fn jwks_publishes_the_signing_key_with_cache_control() {
+    let base = lambda_endpoint();
+    let (status, headers, jwks) = json(
+        http()
+            .get(format!("{base}/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "cache-control"),
+        Some("public, max-age=300")
+    );
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "current and next");
+    for key in keys {
+        assert_eq!(key["kty"], "RSA");
+        assert_eq!(key["alg"], "RS256");
+        assert_eq!(key["use"], "sig");
+        assert!(key["kid"].is_string() && key["n"].is_string() && key["e"].is_string());
+        assert!(key.get("d").is_none(), "no private material");
+    }
+}

@@ -1,0 +1,203 @@
+//! Interoperability: a standard OAuth 2.0 client library (the `oauth2` crate) obtains tokens
+//! from the running service with both client authentication methods, and a JWT library other
+//! than ours (`jwt-simple`, on its own crypto) validates them against the served JWKS.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use integration_tests::{lambda_endpoint, required_env};
+use jwt_simple::prelude::*;
+use oauth2::basic::BasicClient;
+use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
+use std::collections::HashSet;
+use token_service::client_admin::{NewClient, register};
+use token_service::clients::AccessLevel;
+use token_service::clock::now_unix;
+use token_service::keys::{InMemoryKeySource, KeyCache, SigningAlgorithm, initial_document};
+use token_service::store::ClientStore;
+use token_service::store::sqlite::SqliteStore;
+use token_service::tokens::{TokenSettings, mint_access_token};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct OurClaims {
+    client_id: String,
+    access_level: String,
+    #[serde(default)]
+    labelpartner: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+fn b64(value: &serde_json::Value) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(value.as_str().unwrap()).unwrap()
+}
+
+fn options(issuer: &str, audience: &str, kid: &str) -> VerificationOptions {
+    VerificationOptions {
+        required_signature_type: Some("at+jwt".into()),
+        required_key_id: Some(kid.into()),
+        allowed_issuers: Some(HashSet::from([issuer.to_string()])),
+        allowed_audiences: Some(HashSet::from([audience.to_string()])),
+        time_tolerance: Some(Duration::from_secs(60)),
+        ..Default::default()
+    }
+}
+
+fn kid_of(token: &str) -> String {
+    Token::decode_metadata(token)
+        .unwrap()
+        .key_id()
+        .unwrap()
+        .to_string()
+}
+
+/// Verifies an RS256 token with jwt-simple against the JWKS the service serves.
+async fn verify_against_served_jwks(base: &str, token: &str) -> JWTClaims<OurClaims> {
+    let jwks: serde_json::Value = reqwest::get(format!("{base}/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kid = kid_of(token);
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("the token's kid is in the JWKS");
+    let key = RS256PublicKey::from_components(&b64(&jwk["n"]), &b64(&jwk["e"])).unwrap();
+    key.verify_token::<OurClaims>(token, Some(options(base, "am-api", &kid)))
+        .expect("jwt-simple accepts the token")
+}
+
+#[tokio::test]
+async fn oauth2_crate_obtains_tokens_with_basic_and_post_auth_that_jwt_simple_validates() {
+    let base = lambda_endpoint();
+    let store = SqliteStore::open(required_env("E2E_SQLITE_PATH")).unwrap();
+    let issued = register(
+        NewClient {
+            client_id: None,
+            access_level: AccessLevel::Labelpartner,
+            labelpartner: Some("lp-interop".into()),
+            allowed_scopes: vec!["accounts:read".into(), "accounts:write".into()],
+            allowed_grant_types: vec![],
+            access_token_ttl: None,
+        },
+        now_unix(),
+    )
+    .unwrap();
+    store.create(&issued.client).await.unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (auth_type, path) in [
+        (AuthType::BasicAuth, "/oauth/v2/token"),
+        (AuthType::RequestBody, "/v1/token"),
+    ] {
+        let client = BasicClient::new(ClientId::new(issued.client.client_id.clone()))
+            .set_client_secret(ClientSecret::new(issued.client_secret.clone()))
+            .set_token_uri(TokenUrl::new(format!("{base}{path}")).unwrap())
+            .set_auth_type(auth_type.clone());
+        let response = client
+            .exchange_client_credentials()
+            .add_scope(Scope::new("accounts:read".into()))
+            .request_async(&http)
+            .await
+            .unwrap_or_else(|e| panic!("{auth_type:?} on {path}: {e:?}"));
+        assert_eq!(response.token_type().as_ref(), "bearer");
+        assert_eq!(
+            response.expires_in(),
+            Some(std::time::Duration::from_secs(3600))
+        );
+        assert!(response.refresh_token().is_none());
+        assert_eq!(
+            response
+                .scopes()
+                .map(|s| s.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+            Some(vec!["accounts:read".to_string()])
+        );
+        let claims = verify_against_served_jwks(&base, response.access_token().secret()).await;
+        assert_eq!(
+            claims.subject.as_deref(),
+            Some(issued.client.client_id.as_str())
+        );
+        assert_eq!(claims.custom.client_id, issued.client.client_id);
+        assert_eq!(claims.custom.access_level, "labelpartner");
+        assert_eq!(claims.custom.labelpartner.as_deref(), Some("lp-interop"));
+        assert_eq!(claims.custom.scope.as_deref(), Some("accounts:read"));
+        assert!(claims.jwt_id.is_some());
+    }
+}
+
+#[tokio::test]
+async fn oauth2_crate_sees_invalid_client_for_a_wrong_secret() {
+    let base = lambda_endpoint();
+    let client = BasicClient::new(ClientId::new("not-registered".into()))
+        .set_client_secret(ClientSecret::new("wrong".into()))
+        .set_token_uri(TokenUrl::new(format!("{base}/oauth/v2/token")).unwrap())
+        .set_auth_type(AuthType::BasicAuth);
+    let http = reqwest::Client::new();
+    let error = client
+        .exchange_client_credentials()
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    match error {
+        oauth2::RequestTokenError::ServerResponse(response) => {
+            assert_eq!(response.error().as_ref(), "invalid_client");
+        }
+        other => panic!("expected an RFC 6749 error response, got {other:?}"),
+    }
+}
+
+/// ES256 and EdDSA tokens (selectable by configuration) verify with jwt-simple too, from the JWK
+/// the key set publishes.
+#[tokio::test]
+async fn es256_and_eddsa_tokens_verify_with_jwt_simple() {
+    let settings = TokenSettings {
+        issuer: "https://issuer.test".into(),
+        audience: "am-api".into(),
+    };
+    let client = register(
+        NewClient {
+            client_id: None,
+            access_level: AccessLevel::Admin,
+            labelpartner: None,
+            allowed_scopes: vec![],
+            allowed_grant_types: vec![],
+            access_token_ttl: None,
+        },
+        now_unix(),
+    )
+    .unwrap()
+    .client;
+    for alg in [SigningAlgorithm::ES256, SigningAlgorithm::EdDSA] {
+        let cache = KeyCache::new(
+            std::sync::Arc::new(InMemoryKeySource(initial_document(alg, 0).unwrap())),
+            std::time::Duration::from_secs(60),
+        );
+        let keys = cache.current().await.unwrap();
+        let token = mint_access_token(&settings, &keys, &client, &[], now_unix())
+            .unwrap()
+            .token;
+        let jwks: serde_json::Value = serde_json::from_str(keys.jwks_json()).unwrap();
+        let jwk = &jwks["keys"][0];
+        let opts = Some(options(&settings.issuer, "am-api", &kid_of(&token)));
+        let claims = match alg {
+            SigningAlgorithm::ES256 => {
+                let mut point = vec![0x04];
+                point.extend(b64(&jwk["x"]));
+                point.extend(b64(&jwk["y"]));
+                ES256PublicKey::from_bytes(&point)
+                    .unwrap()
+                    .verify_token::<OurClaims>(&token, opts)
+            }
+            _ => Ed25519PublicKey::from_bytes(&b64(&jwk["x"]))
+                .unwrap()
+                .verify_token::<OurClaims>(&token, opts),
+        }
+        .unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(claims.custom.access_level, "admin");
+    }
+}
