@@ -9,7 +9,9 @@ use crate::keys::file::FileKeySource;
 use crate::keys::secrets_manager::SecretsManagerKeySource;
 use crate::keys::{KeyCache, KeySetSource, KeySetStore};
 use crate::store::ClientStore;
+use crate::store::api_keys::ApiKeyStore;
 use crate::store::dynamodb::DynamoDbStore;
+use crate::store::dynamodb_api_keys::DynamoDbApiKeyStore;
 use crate::store::sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,21 @@ impl Bootstrap {
         Ok(match &self.settings.store {
             StoreConfig::DynamoDb { clients_table, .. } => Arc::new(DynamoDbStore::new(
                 aws_sdk_dynamodb::Client::new(self.aws().await),
+                clients_table.clone(),
+            )),
+            StoreConfig::Sqlite { path } => self.sqlite(path).await?,
+        })
+    }
+
+    /// Legacy API keys, in the same backend as the clients (their flag lives on the client).
+    pub async fn api_key_store(&self) -> Result<Arc<dyn ApiKeyStore>, BootstrapError> {
+        Ok(match &self.settings.store {
+            StoreConfig::DynamoDb {
+                clients_table,
+                api_keys_table,
+            } => Arc::new(DynamoDbApiKeyStore::new(
+                aws_sdk_dynamodb::Client::new(self.aws().await),
+                api_keys_table.clone(),
                 clients_table.clone(),
             )),
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,

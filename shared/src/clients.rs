@@ -111,6 +111,10 @@ pub struct Client {
     pub access_token_ttl: u32,
     pub enabled: bool,
     pub created_at: i64,
+    /// Set while the client still holds legacy API keys (see [`crate::store::api_keys`]); the
+    /// token endpoint removes them on the next token it issues, then clears this.
+    #[serde(default)]
+    pub has_legacy_api_keys: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -204,6 +208,7 @@ mod tests {
             access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
             enabled: true,
             created_at: 0,
+            has_legacy_api_keys: false,
         }
     }
 

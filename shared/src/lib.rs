@@ -11,8 +11,10 @@
 //! - [`discovery`]: the authorization-server metadata document and JWKS;
 //! - [`entrypoints`]: the one translation layer between API Gateway (via `lambda_http`) and the
 //!   logic above;
+//! - [`authz`]: the API Gateway authorizer's logic: credentials, access policy, decision;
 //! - [`config`] and [`bootstrap`]: settings from the environment and wiring of adapters.
 
+pub mod authz;
 pub mod bootstrap;
 pub mod client_admin;
 pub mod clients;

@@ -103,6 +103,7 @@ pub fn labelpartner_client(client_id: &str) -> Client {
         access_token_ttl: 900,
         enabled: true,
         created_at: 1_763_900_000,
+        has_legacy_api_keys: false,
     }
 }
 
@@ -121,6 +122,7 @@ pub fn admin_client(client_id: &str) -> Client {
         access_token_ttl: 86_400,
         enabled: false,
         created_at: 1_700_000_000,
+        has_legacy_api_keys: false,
     }
 }
 

@@ -24,6 +24,7 @@ pub use cache::KeyCache;
 pub use document::{KeyEntry, KeySetDocument, KeyState};
 pub use generate::{generate_entry, initial_document, rotate};
 pub use in_memory::InMemoryKeySource;
+pub(crate) use keyset::valid_kid as keyset_valid_kid;
 pub use keyset::{KeySet, VerificationKey};
 pub use signing_key::SigningKey;
 

@@ -74,6 +74,10 @@ fn to_item(client: &Client) -> Item {
         ("access_token_ttl".into(), n(client.access_token_ttl)),
         ("enabled".into(), AttributeValue::Bool(client.enabled)),
         ("created_at".into(), n(client.created_at)),
+        (
+            "has_legacy_api_keys".into(),
+            AttributeValue::Bool(client.has_legacy_api_keys),
+        ),
     ]);
     if let Some(lp) = &client.labelpartner {
         item.insert("labelpartner".into(), s(lp));
@@ -146,6 +150,12 @@ fn from_item(item: &Item) -> Result<Client, StoreError> {
             .copied()
             .ok_or_else(|| corrupt("enabled"))?,
         created_at: get_n("created_at").ok_or_else(|| corrupt("created_at"))?,
+        // Absent on items written before legacy API keys existed.
+        has_legacy_api_keys: item
+            .get("has_legacy_api_keys")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
     })
 }
 

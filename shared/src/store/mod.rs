@@ -7,8 +7,11 @@ use async_trait::async_trait;
 
 use crate::clients::Client;
 
+pub mod api_keys;
 pub mod dynamodb;
+pub mod dynamodb_api_keys;
 pub mod memory;
+pub mod memory_api_keys;
 pub mod sqlite;
 
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,9 @@ use std::time::Duration;
 use super::{ClientReader, ClientStore, StoreError, validated};
 use crate::clients::{Client, GrantType, StoredSecret};
 
+/// The legacy API keys in the same file ([`super::api_keys::ApiKeyStore`]).
+mod api_keys;
+
 pub struct SqliteStore {
     conn: Mutex<Connection>,
 }
@@ -23,12 +26,13 @@ CREATE TABLE IF NOT EXISTS clients (
     allowed_scopes TEXT NOT NULL,
     access_token_ttl INTEGER NOT NULL,
     enabled INTEGER NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    has_legacy_api_keys INTEGER NOT NULL DEFAULT 0
 );
 ";
 
 const COLUMNS: &str = "client_id, secrets, access_level, labelpartner, allowed_grant_types, \
-                       allowed_scopes, access_token_ttl, enabled, created_at";
+                       allowed_scopes, access_token_ttl, enabled, created_at, has_legacy_api_keys";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file. WAL and a busy timeout let the running
@@ -52,6 +56,7 @@ impl SqliteStore {
 
     fn with_connection(conn: Connection) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
+        api_keys::migrate(&conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -92,6 +97,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Client, StoreError>> {
     let access_token_ttl: u32 = row.get(6)?;
     let enabled: bool = row.get(7)?;
     let created_at: i64 = row.get(8)?;
+    let has_legacy_api_keys: bool = row.get(9)?;
     Ok((|| {
         let corrupt =
             |what: &str| StoreError::Backend(format!("client {client_id}: corrupt {what}"));
@@ -110,6 +116,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Client, StoreError>> {
             access_token_ttl,
             enabled,
             created_at,
+            has_legacy_api_keys,
         })
     })())
 }
@@ -139,7 +146,7 @@ impl ClientStore for SqliteStore {
             .conn()
             .execute(
                 &format!(
-                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
                      ON CONFLICT (client_id) DO NOTHING"
                 ),
                 params![
@@ -151,7 +158,8 @@ impl ClientStore for SqliteStore {
                     c.scopes,
                     client.access_token_ttl,
                     client.enabled,
-                    client.created_at
+                    client.created_at,
+                    client.has_legacy_api_keys
                 ],
             )
             .map_err(StoreError::backend)?;
@@ -182,7 +190,7 @@ impl ClientStore for SqliteStore {
             .execute(
                 "UPDATE clients SET secrets = ?2, access_level = ?3, labelpartner = ?4, \
                  allowed_grant_types = ?5, allowed_scopes = ?6, access_token_ttl = ?7, enabled = ?8, \
-                 created_at = ?9 WHERE client_id = ?1",
+                 created_at = ?9, has_legacy_api_keys = ?10 WHERE client_id = ?1",
                 params![
                     client.client_id,
                     c.secrets,
@@ -192,7 +200,8 @@ impl ClientStore for SqliteStore {
                     c.scopes,
                     client.access_token_ttl,
                     client.enabled,
-                    client.created_at
+                    client.created_at,
+                    client.has_legacy_api_keys
                 ],
             )
             .map_err(StoreError::backend)?;

@@ -123,7 +123,12 @@ fn precheck(token: &str) -> Result<String, VerifyError> {
     if !typ_ok {
         return Err(VerifyError::WrongType);
     }
-    header.kid.ok_or(VerifyError::UnknownKey)
+    // A kid we could never have issued (path characters, oversized) is unknown without a
+    // key-set refresh: only plausible kids may spend the rate-limited refresh.
+    header
+        .kid
+        .filter(|kid| crate::keys::keyset_valid_kid(kid))
+        .ok_or(VerifyError::UnknownKey)
 }
 
 fn classify(error: jsonwebtoken::errors::Error) -> VerifyError {

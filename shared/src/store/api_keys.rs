@@ -1,0 +1,105 @@
+//! Legacy API keys (am-api-token-transition): the keys customers used before OAuth, accepted by
+//! the authorizer for a deprecation window and removed once their client obtains an OAuth token.
+//!
+//! A key is stored only as its SHA-256 ([`SecretHash`]): the authorizer hashes what it is
+//! presented and looks the hash up, so the store never holds a usable key. Keys are high-entropy
+//! random strings issued by the old system, which is why a fast hash suffices (see
+//! [`crate::credentials`]).
+//!
+//! Every key is linked to a client, and so to the client's access level and labelpartner. The
+//! client carries `has_legacy_api_keys`, set when a key is imported, so that the token endpoint
+//! costs no extra store call for the (growing) majority of clients without legacy keys.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::credentials::{SecretHash, hash_secret};
+
+/// Keys outside these bounds are refused before they are hashed or looked up.
+pub const MIN_API_KEY_LEN: usize = 16;
+pub const MAX_API_KEY_LEN: usize = 256;
+
+/// One legacy API key, as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyApiKey {
+    /// SHA-256 of the key; the key itself is never stored.
+    pub key_sha256: SecretHash,
+    pub client_id: String,
+    pub created_at: i64,
+}
+
+impl LegacyApiKey {
+    /// A record for a key presented in clear (hashed here, then dropped by the caller).
+    pub fn from_key(key: &str, client_id: impl Into<String>, now: i64) -> Result<Self, StoreError> {
+        validate_api_key(key)?;
+        Ok(LegacyApiKey {
+            key_sha256: hash_secret(key),
+            client_id: client_id.into(),
+            created_at: now,
+        })
+    }
+}
+
+/// Printable ASCII without spaces, 16 to 256 characters: anything else cannot be a key the old
+/// system issued, and is refused before any hashing or lookup.
+pub fn validate_api_key(key: &str) -> Result<(), StoreError> {
+    let ok = (MIN_API_KEY_LEN..=MAX_API_KEY_LEN).contains(&key.len())
+        && key.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "an API key is {MIN_API_KEY_LEN}-{MAX_API_KEY_LEN} printable ASCII characters without spaces"
+        )))
+    }
+}
+
+/// What the authorizer needs: one lookup by hash.
+#[async_trait]
+pub trait ApiKeyReader: Send + Sync {
+    async fn find(&self, key_sha256: &SecretHash) -> Result<Option<LegacyApiKey>, StoreError>;
+}
+
+/// What the CLI and the token endpoint need.
+#[async_trait]
+pub trait ApiKeyStore: ApiKeyReader {
+    /// Stores the key and marks its client as holding legacy keys, both or neither.
+    /// [`StoreError::NotFound`] when the client does not exist, [`StoreError::AlreadyExists`]
+    /// when the same key is already stored (for any client).
+    async fn import_key(&self, key: &LegacyApiKey) -> Result<(), StoreError>;
+
+    /// Every key, or the keys of one client, ordered by client then hash.
+    async fn list_keys(&self, client_id: Option<&str>) -> Result<Vec<LegacyApiKey>, StoreError>;
+
+    /// Deletes one key ([`StoreError::NotFound`] when it is not stored).
+    async fn revoke_key(&self, key_sha256: &SecretHash) -> Result<(), StoreError>;
+
+    /// Deletes every key of a client, then clears the client's `has_legacy_api_keys`; returns how
+    /// many keys were deleted. The flag is cleared only once the keys are gone, so a failure
+    /// leaves it set and the next call retries.
+    async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_kept_only_as_its_hash() {
+        let key = LegacyApiKey::from_key("legacy-key-0123456789abcdef", "demo-client", 5).unwrap();
+        assert_eq!(key.key_sha256, hash_secret("legacy-key-0123456789abcdef"));
+        let json = serde_json::to_string(&key).unwrap();
+        assert!(!json.contains("legacy-key-0123456789abcdef"));
+        assert!(!format!("{key:?}").contains("legacy-key"));
+    }
+
+    #[test]
+    fn implausible_keys_are_refused() {
+        assert!(validate_api_key("short").is_err());
+        assert!(validate_api_key(&"k".repeat(257)).is_err());
+        assert!(validate_api_key("has a space in the middle").is_err());
+        assert!(validate_api_key("ünïcode-ünïcode-ünïcode").is_err());
+        assert!(validate_api_key("0123456789abcdef").is_ok());
+    }
+}

@@ -1,0 +1,256 @@
+//! Legacy API keys in a DynamoDB table keyed by `key_sha256` (S, the hex SHA-256 of the key),
+//! with `client_id` (S) and `created_at` (N).
+//!
+//! The authorizer's lookup is one strongly consistent `GetItem`, so a revoked key stops working
+//! at once. Listing and removing a client's keys scan the table: it only shrinks (no key is ever
+//! issued again, and every client that switches to OAuth loses its keys), so a scan stays cheap
+//! and no index has to be kept for the rare operations.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client as DynamoClient;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use std::collections::HashMap;
+
+use super::StoreError;
+use super::api_keys::{ApiKeyReader, ApiKeyStore, LegacyApiKey};
+use crate::credentials::SecretHash;
+
+/// DynamoDB accepts at most 100 actions in one transaction.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+
+pub struct DynamoDbApiKeyStore {
+    client: DynamoClient,
+    keys_table: String,
+    clients_table: String,
+}
+
+impl DynamoDbApiKeyStore {
+    pub fn new(
+        client: DynamoClient,
+        keys_table: impl Into<String>,
+        clients_table: impl Into<String>,
+    ) -> Self {
+        DynamoDbApiKeyStore {
+            client,
+            keys_table: keys_table.into(),
+            clients_table: clients_table.into(),
+        }
+    }
+
+    async fn scan(&self, client_id: Option<&str>) -> Result<Vec<LegacyApiKey>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut scan = self
+                .client
+                .scan()
+                .table_name(&self.keys_table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take());
+            if let Some(id) = client_id {
+                scan = scan
+                    .filter_expression("client_id = :client_id")
+                    .expression_attribute_values(":client_id", s(id));
+            }
+            let page = scan
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+            for item in page.items() {
+                keys.push(from_item(item)?);
+            }
+            match page.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+        keys.sort_by(|a, b| {
+            (&a.client_id, a.key_sha256.to_hex()).cmp(&(&b.client_id, b.key_sha256.to_hex()))
+        });
+        Ok(keys)
+    }
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn backend(e: impl ProvideErrorMetadata) -> StoreError {
+    StoreError::Backend(format!(
+        "{}: {}",
+        e.code().unwrap_or("unknown"),
+        e.message().unwrap_or("no message")
+    ))
+}
+
+fn build_failed(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("building a DynamoDB request failed: {e}"))
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn to_item(key: &LegacyApiKey) -> Item {
+    HashMap::from([
+        ("key_sha256".to_string(), s(key.key_sha256.to_hex())),
+        ("client_id".into(), s(&key.client_id)),
+        (
+            "created_at".into(),
+            AttributeValue::N(key.created_at.to_string()),
+        ),
+    ])
+}
+
+fn from_item(item: &Item) -> Result<LegacyApiKey, StoreError> {
+    let get_s = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
+    let corrupt = |what: &str| StoreError::Backend(format!("api key: missing or corrupt {what}"));
+    Ok(LegacyApiKey {
+        key_sha256: get_s("key_sha256")
+            .and_then(|h| SecretHash::from_hex(h))
+            .ok_or_else(|| corrupt("key_sha256"))?,
+        client_id: get_s("client_id")
+            .cloned()
+            .ok_or_else(|| corrupt("client_id"))?,
+        created_at: item
+            .get("created_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| corrupt("created_at"))?,
+    })
+}
+
+#[async_trait]
+impl ApiKeyReader for DynamoDbApiKeyStore {
+    async fn find(&self, key_sha256: &SecretHash) -> Result<Option<LegacyApiKey>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.keys_table)
+            .key("key_sha256", s(key_sha256.to_hex()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        output.item().map(from_item).transpose()
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for DynamoDbApiKeyStore {
+    /// One transaction: the key (only if its hash is new) and the client's flag (only if the
+    /// client exists).
+    async fn import_key(&self, key: &LegacyApiKey) -> Result<(), StoreError> {
+        let put = Put::builder()
+            .table_name(&self.keys_table)
+            .set_item(Some(to_item(key)))
+            .condition_expression("attribute_not_exists(key_sha256)")
+            .build()
+            .map_err(build_failed)?;
+        let flag = Update::builder()
+            .table_name(&self.clients_table)
+            .key("client_id", s(&key.client_id))
+            .update_expression("SET has_legacy_api_keys = :yes")
+            .condition_expression("attribute_exists(client_id)")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .build()
+            .map_err(build_failed)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(flag).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = e.into_service_error();
+                let reasons = match &e {
+                    TransactWriteItemsError::TransactionCanceledException(c) => {
+                        c.cancellation_reasons()
+                    }
+                    _ => &[],
+                };
+                let failed = |i: usize| {
+                    reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                };
+                if failed(1) {
+                    Err(StoreError::NotFound)
+                } else if failed(0) {
+                    Err(StoreError::AlreadyExists)
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+
+    async fn list_keys(&self, client_id: Option<&str>) -> Result<Vec<LegacyApiKey>, StoreError> {
+        self.scan(client_id).await
+    }
+
+    async fn revoke_key(&self, key_sha256: &SecretHash) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.keys_table)
+            .key("key_sha256", s(key_sha256.to_hex()))
+            .condition_expression("attribute_exists(key_sha256)")
+            .send()
+            .await
+            .map_err(|e| {
+                let e = e.into_service_error();
+                if e.is_conditional_check_failed_exception() {
+                    StoreError::NotFound
+                } else {
+                    backend(e)
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Deletes the keys (up to 100 per transaction), and only then clears the flag, so that a
+    /// failure part-way leaves the flag set and the next token issue tries again.
+    async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError> {
+        let keys = self.scan(Some(client_id)).await?;
+        for chunk in keys.chunks(MAX_TRANSACTION_ITEMS) {
+            let mut deletes = Vec::with_capacity(chunk.len());
+            for key in chunk {
+                let delete = Delete::builder()
+                    .table_name(&self.keys_table)
+                    .key("key_sha256", s(key.key_sha256.to_hex()))
+                    .build()
+                    .map_err(build_failed)?;
+                deletes.push(TransactWriteItem::builder().delete(delete).build());
+            }
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(deletes))
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+        }
+        let cleared = self
+            .client
+            .update_item()
+            .table_name(&self.clients_table)
+            .key("client_id", s(client_id))
+            .update_expression("SET has_legacy_api_keys = :no")
+            .condition_expression("attribute_exists(client_id)")
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .send()
+            .await;
+        match cleared {
+            Ok(_) => Ok(keys.len()),
+            Err(e) => {
+                let e = e.into_service_error();
+                // The client itself is gone: there is no flag left to clear.
+                if e.is_conditional_check_failed_exception() {
+                    Ok(keys.len())
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+}

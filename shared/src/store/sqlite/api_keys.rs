@@ -1,0 +1,258 @@
+//! Legacy API keys in the SQLite file, beside the clients. Importing a key and setting its
+//! client's flag happen in one transaction, and so do deleting a client's keys and clearing it.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::SqliteStore;
+use crate::credentials::SecretHash;
+use crate::store::StoreError;
+use crate::store::api_keys::{ApiKeyReader, ApiKeyStore, LegacyApiKey};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_sha256 TEXT PRIMARY KEY NOT NULL,
+    client_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS api_keys_by_client ON api_keys (client_id);
+";
+
+/// Brings a file written before legacy API keys existed up to date: the clients table gains
+/// `has_legacy_api_keys` (0 for every existing client) and the api_keys table is created.
+/// Safe to run on every open, by several processes at once.
+pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    if !has_flag_column(conn)? {
+        let altered = conn.execute_batch(
+            "ALTER TABLE clients ADD COLUMN has_legacy_api_keys INTEGER NOT NULL DEFAULT 0",
+        );
+        // Another process may have added it between our check and our ALTER.
+        if let Err(error) = altered
+            && !has_flag_column(conn)?
+        {
+            return Err(StoreError::backend(error));
+        }
+    }
+    conn.execute_batch(SCHEMA).map_err(StoreError::backend)
+}
+
+fn has_flag_column(conn: &Connection) -> Result<bool, StoreError> {
+    conn.prepare("SELECT 1 FROM pragma_table_info('clients') WHERE name = 'has_legacy_api_keys'")
+        .and_then(|mut stmt| stmt.exists([]))
+        .map_err(StoreError::backend)
+}
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<LegacyApiKey, StoreError>> {
+    let hex: String = row.get(0)?;
+    let client_id: String = row.get(1)?;
+    let created_at: i64 = row.get(2)?;
+    Ok(match SecretHash::from_hex(&hex) {
+        Some(key_sha256) => Ok(LegacyApiKey {
+            key_sha256,
+            client_id,
+            created_at,
+        }),
+        None => Err(StoreError::Backend(format!(
+            "api key of client {client_id}: corrupt hash"
+        ))),
+    })
+}
+
+#[async_trait]
+impl ApiKeyReader for SqliteStore {
+    async fn find(&self, key_sha256: &SecretHash) -> Result<Option<LegacyApiKey>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT key_sha256, client_id, created_at FROM api_keys WHERE key_sha256 = ?1",
+            )
+            .map_err(StoreError::backend)?;
+        stmt.query_row(params![key_sha256.to_hex()], from_row)
+            .optional()
+            .map_err(StoreError::backend)?
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for SqliteStore {
+    async fn import_key(&self, key: &LegacyApiKey) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(StoreError::backend)?;
+        let flagged = tx
+            .execute(
+                "UPDATE clients SET has_legacy_api_keys = 1 WHERE client_id = ?1",
+                params![key.client_id],
+            )
+            .map_err(StoreError::backend)?;
+        if flagged == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let inserted = tx
+            .execute(
+                "INSERT INTO api_keys (key_sha256, client_id, created_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (key_sha256) DO NOTHING",
+                params![key.key_sha256.to_hex(), key.client_id, key.created_at],
+            )
+            .map_err(StoreError::backend)?;
+        if inserted == 0 {
+            return Err(StoreError::AlreadyExists);
+        }
+        tx.commit().map_err(StoreError::backend)
+    }
+
+    async fn list_keys(&self, client_id: Option<&str>) -> Result<Vec<LegacyApiKey>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT key_sha256, client_id, created_at FROM api_keys \
+                 WHERE ?1 IS NULL OR client_id = ?1 ORDER BY client_id, key_sha256",
+            )
+            .map_err(StoreError::backend)?;
+        let rows = stmt
+            .query_map(params![client_id], from_row)
+            .map_err(StoreError::backend)?;
+        let mut keys = Vec::new();
+        for row in rows {
+            keys.push(row.map_err(StoreError::backend)??);
+        }
+        Ok(keys)
+    }
+
+    async fn revoke_key(&self, key_sha256: &SecretHash) -> Result<(), StoreError> {
+        let deleted = self
+            .conn()
+            .execute(
+                "DELETE FROM api_keys WHERE key_sha256 = ?1",
+                params![key_sha256.to_hex()],
+            )
+            .map_err(StoreError::backend)?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(StoreError::backend)?;
+        let deleted = tx
+            .execute(
+                "DELETE FROM api_keys WHERE client_id = ?1",
+                params![client_id],
+            )
+            .map_err(StoreError::backend)?;
+        tx.execute(
+            "UPDATE clients SET has_legacy_api_keys = 0 WHERE client_id = ?1",
+            params![client_id],
+        )
+        .map_err(StoreError::backend)?;
+        tx.commit().map_err(StoreError::backend)?;
+        Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::{AccessLevel, Client, GrantType, StoredSecret};
+    use crate::credentials::hash_secret;
+    use crate::store::{ClientReader, ClientStore};
+
+    fn client(id: &str) -> Client {
+        Client {
+            client_id: id.into(),
+            secrets: vec![StoredSecret {
+                hash: hash_secret("s"),
+                expires_at: None,
+            }],
+            access_level: AccessLevel::Labelpartner,
+            labelpartner: Some("lp-1".into()),
+            allowed_grant_types: vec![GrantType::ClientCredentials],
+            allowed_scopes: vec![],
+            access_token_ttl: 3600,
+            enabled: true,
+            created_at: 0,
+            has_legacy_api_keys: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_from_before_api_keys_is_migrated_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE clients (
+                    client_id TEXT PRIMARY KEY NOT NULL, secrets TEXT NOT NULL,
+                    access_level TEXT NOT NULL, labelpartner TEXT,
+                    allowed_grant_types TEXT NOT NULL, allowed_scopes TEXT NOT NULL,
+                    access_token_ttl INTEGER NOT NULL, enabled INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL);",
+            )
+            .unwrap();
+            let secrets = serde_json::to_string(&client("old-client").secrets).unwrap();
+            conn.execute(
+                "INSERT INTO clients VALUES ('old-client', ?1, 'labelpartner', 'lp-1', \
+                 'client_credentials', '', 3600, 1, 0)",
+                params![secrets],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let old = store.get("old-client").await.unwrap().unwrap();
+        assert!(!old.has_legacy_api_keys);
+        let key = LegacyApiKey::from_key("legacy-key-aaaaaaaaaaaa", "old-client", 1).unwrap();
+        store.import_key(&key).await.unwrap();
+        assert!(
+            store
+                .get("old-client")
+                .await
+                .unwrap()
+                .unwrap()
+                .has_legacy_api_keys
+        );
+        drop(store);
+        // Opening again (as every function and the CLI do) is a no-op.
+        let again = SqliteStore::open(&path).unwrap();
+        assert_eq!(again.list_keys(None).await.unwrap(), vec![key]);
+    }
+
+    #[tokio::test]
+    async fn a_key_for_an_unknown_client_is_refused_and_nothing_is_stored() {
+        let store = SqliteStore::in_memory().unwrap();
+        let key = LegacyApiKey::from_key("legacy-key-bbbbbbbbbbbb", "nobody", 1).unwrap();
+        assert!(matches!(
+            store.import_key(&key).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(store.list_keys(None).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_key_rolls_back_the_flag() {
+        let store = SqliteStore::in_memory().unwrap();
+        store.create(&client("first")).await.unwrap();
+        store.create(&client("second")).await.unwrap();
+        let key = LegacyApiKey::from_key("legacy-key-cccccccccccc", "first", 1).unwrap();
+        store.import_key(&key).await.unwrap();
+        let same_key_for_second = LegacyApiKey {
+            client_id: "second".into(),
+            ..key.clone()
+        };
+        assert!(matches!(
+            store.import_key(&same_key_for_second).await,
+            Err(StoreError::AlreadyExists)
+        ));
+        assert!(
+            !store
+                .get("second")
+                .await
+                .unwrap()
+                .unwrap()
+                .has_legacy_api_keys
+        );
+        assert_eq!(store.find(&key.key_sha256).await.unwrap(), Some(key));
+    }
+}
