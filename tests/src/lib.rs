@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+pub mod authorizer;
 pub mod conformance;
 pub mod dynamodb;
 

@@ -1,0 +1,717 @@
+//! The authorizer's handler fed real API Gateway event shapes (`tests/fixtures/`), with tokens
+//! minted by the token endpoint itself: exact responses per shape, the 401/403 split, and the
+//! attack table (RFC 6750, RFC 8725, RFC 9068), each with its exact outcome.
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::KeyPair;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use integration_tests::authorizer::{
+    ALL_SHAPES, Shape, event, event_with_token, fixture_text, set_authorization,
+};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use token_service::authz::{
+    AccessPolicy, AccessRequest, Decision, HttpApiResponse, RequestAuthorizer, Unauthenticated,
+};
+use token_service::client_admin::{NewClient, register};
+use token_service::clients::{AccessLevel, Client};
+use token_service::clock::now_unix;
+use token_service::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
+use token_service::entrypoints::whoami::handle_whoami_request;
+use token_service::keys::{
+    KeyCache, KeyError, KeySet, KeySetDocument, KeySetSource, KeyState, SigningAlgorithm,
+    initial_document,
+};
+use token_service::oauth::{TokenEndpoint, TokenEndpointKind, TokenRequest};
+use token_service::store::ClientStore;
+use token_service::store::memory::MemoryStore;
+use token_service::tokens::{TokenSettings, VerifyError, mint_access_token, sign_jwt};
+
+const ISSUER: &str = "https://auth.example.test";
+const AUDIENCE: &str = "am-api";
+
+/// A key source that counts its loads.
+struct Counting {
+    document: KeySetDocument,
+    loads: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl KeySetSource for Counting {
+    async fn load(&self) -> Result<KeySetDocument, KeyError> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        Ok(self.document.clone())
+    }
+}
+
+struct World {
+    document: KeySetDocument,
+    keys: KeySet,
+    source: Arc<Counting>,
+    cache: Arc<KeyCache>,
+    endpoint: TokenEndpoint,
+    /// client id → (client, secret)
+    clients: HashMap<&'static str, (Client, String)>,
+}
+
+impl World {
+    async fn new(alg: SigningAlgorithm) -> Self {
+        let document = initial_document(alg, now_unix()).unwrap();
+        let keys = KeySet::from_document(&document).unwrap();
+        let source = Arc::new(Counting {
+            document: document.clone(),
+            loads: AtomicUsize::new(0),
+        });
+        let cache = Arc::new(KeyCache::new(source.clone(), Duration::from_secs(300)));
+        let store = Arc::new(MemoryStore::default());
+        let mut clients = HashMap::new();
+        for (id, level, lp, scopes) in [
+            (
+                "lp1-client",
+                AccessLevel::Labelpartner,
+                Some("lp-1"),
+                vec!["accounts:read"],
+            ),
+            ("admin-client", AccessLevel::Admin, None, vec![]),
+        ] {
+            let issued = register(
+                NewClient {
+                    client_id: Some(id.into()),
+                    access_level: level,
+                    labelpartner: lp.map(String::from),
+                    allowed_scopes: scopes.into_iter().map(String::from).collect(),
+                    allowed_grant_types: vec![],
+                    access_token_ttl: None,
+                },
+                now_unix(),
+            )
+            .unwrap();
+            store.create(&issued.client).await.unwrap();
+            clients.insert(id, (issued.client, issued.client_secret));
+        }
+        let endpoint = TokenEndpoint::new(
+            store,
+            cache.clone(),
+            TokenSettings {
+                issuer: ISSUER.into(),
+                audience: AUDIENCE.into(),
+            },
+        );
+        World {
+            document,
+            keys,
+            source,
+            cache,
+            endpoint,
+            clients,
+        }
+    }
+
+    fn authorizer(&self) -> RequestAuthorizer {
+        RequestAuthorizer::new(
+            token_service::tokens::AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
+            self.cache.clone(),
+            AccessPolicy::default_policy().unwrap(),
+        )
+    }
+
+    fn handler(&self, mode: HttpApiResponse) -> AuthorizerHandler {
+        AuthorizerHandler::new(self.authorizer(), "X-Api-Key", mode)
+    }
+
+    /// A token from `POST /v1/token`, the way a client gets one.
+    async fn token(&self, client_id: &str) -> String {
+        let (_, secret) = &self.clients[client_id];
+        let body =
+            format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
+        let response = self
+            .endpoint
+            .handle(
+                TokenEndpointKind::AccountManagementV1,
+                TokenRequest {
+                    content_type: Some("application/x-www-form-urlencoded"),
+                    authorization: None,
+                    body: body.as_bytes(),
+                },
+            )
+            .await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let json: Value = serde_json::from_str(&response.body).unwrap();
+        json["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A token minted by the same code at another time or for another issuer/audience.
+    fn token_at(&self, client_id: &str, now: i64, issuer: &str, audience: &str) -> String {
+        let settings = TokenSettings {
+            issuer: issuer.into(),
+            audience: audience.into(),
+        };
+        mint_access_token(&settings, &self.keys, &self.clients[client_id].0, &[], now)
+            .unwrap()
+            .token
+    }
+
+    fn current_kid(&self) -> String {
+        self.keys.signer().kid().to_string()
+    }
+
+    /// The signing key's public half as PEM (SubjectPublicKeyInfo), as an attacker could build
+    /// it from the published JWKS.
+    fn public_key_pem(&self) -> String {
+        let entry = self
+            .document
+            .keys
+            .iter()
+            .find(|k| k.state == KeyState::Current)
+            .unwrap();
+        let der = pem::parse(entry.private_key_pem.as_bytes()).unwrap();
+        let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(der.contents()).unwrap();
+        let spki =
+            AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key()).unwrap();
+        pem::encode(&pem::Pem::new("PUBLIC KEY", spki.as_ref().to_vec()))
+    }
+}
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+fn b64(json: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(json.to_string())
+}
+
+fn arn_of(shape: Shape, e: &Value) -> String {
+    let field = if shape == Shape::HttpApiV2 {
+        "routeArn"
+    } else {
+        "methodArn"
+    };
+    e[field].as_str().unwrap().to_string()
+}
+
+fn policy(principal: &str, effect: &str, arn: &str) -> Value {
+    json!({"principalId": principal, "policyDocument": {"Version": "2012-10-17",
+        "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": arn}]}})
+}
+
+async fn answer(handler: &AuthorizerHandler, e: Value) -> Result<Value, AuthorizerFailure> {
+    handler
+        .handle(e)
+        .await
+        .map(|r| serde_json::to_value(r).unwrap())
+}
+
+// ---- every shape, happy path ------------------------------------------------------------
+
+#[tokio::test]
+async fn every_shape_allows_a_valid_token_on_whoami_and_passes_the_context() {
+    let w = World::new(SigningAlgorithm::RS256).await;
+    let handler = w.handler(HttpApiResponse::Simple);
+    let token = w.token("lp1-client").await;
+    let context = json!({
+        "sub": "lp1-client",
+        "client_id": "lp1-client",
+        "access_level": "labelpartner",
+        "labelpartner": "lp-1",
+        "scope": "accounts:read",
+        "jti": claims_of(&token)["jti"],
+        "auth_method": "oauth2",
+    });
+    for shape in ALL_SHAPES {
+        let e = event_with_token(shape, &token);
+        let arn = arn_of(shape, &e);
+        let expected = match shape {
+            Shape::HttpApiV2 => json!({"isAuthorized": true, "context": context}),
+            _ => {
+                let mut p = policy("lp1-client", "Allow", &arn);
+                p["context"] = context.clone();
+                p
+            }
+        };
+        assert_eq!(answer(&handler, e).await, Ok(expected), "{shape:?}");
+    }
+}
+
+#[tokio::test]
+async fn http_api_answers_with_a_route_policy_in_iam_mode() {
+    let w = World::new(SigningAlgorithm::RS256).await;
+    let handler = w.handler(HttpApiResponse::Iam);
+    let token = w.token("admin-client").await;
+    let e = event_with_token(Shape::HttpApiV2, &token);
+    let mut expected = policy(
+        "admin-client",
+        "Allow",
+        "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/$default/GET/v1/whoami",
+    );
+    expected["context"] = json!({
+        "sub": "admin-client", "client_id": "admin-client", "access_level": "admin",
+        "scope": "", "jti": claims_of(&token)["jti"], "auth_method": "oauth2",
+    });
+    assert_eq!(answer(&handler, e).await, Ok(expected));
+    let denied = event(Shape::HttpApiV2, "GET", "/v1/whoami", None, None);
+    assert_eq!(
+        answer(&handler, denied.clone()).await,
+        Ok(policy(
+            "anonymous",
+            "Deny",
+            &arn_of(Shape::HttpApiV2, &denied)
+        ))
+    );
+}
+
+// ---- the 401/403 split ------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_labelpartner_token_on_another_labelpartners_resource_is_403_on_every_shape() {
+    let w = World::new(SigningAlgorithm::RS256).await;
+    let handler = w.handler(HttpApiResponse::Simple);
+    let bearer = format!("Bearer {}", w.token("lp1-client").await);
+    for shape in ALL_SHAPES {
+        let own = event(
+            shape,
+            "GET",
+            "/v1/labelpartners/lp-1/accounts",
+            Some(&bearer),
+            None,
+        );
+        assert!(
+            matches!(answer(&handler, own).await, Ok(ref r) if r["isAuthorized"] == true
+                || r["policyDocument"]["Statement"][0]["Effect"] == "Allow"),
+            "{shape:?}: own labelpartner"
+        );
+        let other = event(
+            shape,
+            "DELETE",
+            "/v1/labelpartners/lp-2/accounts/a1",
+            Some(&bearer),
+            None,
+        );
+        let arn = arn_of(shape, &other);
+        let expected = match shape {
+            Shape::HttpApiV2 => json!({"isAuthorized": false}),
+            _ => policy("lp1-client", "Deny", &arn),
+        };
+        assert_eq!(answer(&handler, other).await, Ok(expected), "{shape:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_labelpartner_token_on_an_admin_route_or_an_unknown_route_is_403() {
+    let w = World::new(SigningAlgorithm::ES256).await;
+    let handler = w.handler(HttpApiResponse::Simple);
+    let bearer = format!("Bearer {}", w.token("lp1-client").await);
+    for path in [
+        "/v1/labelpartners",
+        "/v2/anything",
+        "/v1/whoami/../labelpartners",
+    ] {
+        let e = event(Shape::RestRequest, "GET", path, Some(&bearer), None);
+        let arn = arn_of(Shape::RestRequest, &e);
+        assert_eq!(
+            answer(&handler, e).await,
+            Ok(policy("lp1-client", "Deny", &arn)),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_admin_token_passes_every_route() {
+    let w = World::new(SigningAlgorithm::EdDSA).await;
+    let handler = w.handler(HttpApiResponse::Simple);
+    let bearer = format!("Bearer {}", w.token("admin-client").await);
+    for (method, path) in [
+        ("GET", "/v1/labelpartners"),
+        ("DELETE", "/v1/labelpartners/lp-9/accounts/a1"),
+        ("POST", "/v1/account"),
+        ("GET", "/internal/metrics"),
+    ] {
+        let e = event(Shape::HttpApiV2, method, path, Some(&bearer), None);
+        let r = answer(&handler, e).await.unwrap();
+        assert_eq!(r["isAuthorized"], true, "{method} {path}");
+        assert_eq!(r["context"]["access_level"], "admin");
+    }
+}
+
+#[tokio::test]
+async fn missing_credentials_are_401_on_rest_apis_and_403_on_http_apis() {
+    let w = World::new(SigningAlgorithm::RS256).await;
+    let handler = w.handler(HttpApiResponse::Simple);
+    for shape in ALL_SHAPES {
+        let e = event(shape, "GET", "/v1/whoami", None, None);
+        let arn = arn_of(shape, &e);
+        let expected = match shape {
+            Shape::RestToken | Shape::RestRequest => Err(AuthorizerFailure::Unauthorized),
+            Shape::HttpApiV2 => Ok(json!({"isAuthorized": false})),
+            Shape::HttpApiV1 => Ok(policy("anonymous", "Deny", &arn)),
+        };
+        assert_eq!(answer(&handler, e).await, expected, "{shape:?}");
+    }
+}
+
+#[tokio::test]
+async fn unavailable_keys_fail_the_invocation_with_a_500_never_a_401_or_an_allow() {
+    struct Down;
+    #[async_trait::async_trait]
+    impl KeySetSource for Down {
+        async fn load(&self) -> Result<KeySetDocument, KeyError> {
+            Err(KeyError::Source("secrets manager unreachable".into()))
+        }
+    }
+    let w = World::new(SigningAlgorithm::RS256).await;
+    let token = w.token("lp1-client").await;
+    let handler = AuthorizerHandler::new(
+        RequestAuthorizer::new(
+            token_service::tokens::AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
+            Arc::new(KeyCache::new(Arc::new(Down), Duration::from_secs(300))),
+            AccessPolicy::default_policy().unwrap(),
+        ),
+        "X-Api-Key",
+        HttpApiResponse::Simple,
+    );
+    for shape in ALL_SHAPES {
+        assert_eq!(
+            answer(&handler, event_with_token(shape, &token)).await,
+            Err(AuthorizerFailure::Internal),
+            "{shape:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unreadable_events_fail_the_invocation() {
+    let w = World::new(SigningAlgorithm::EdDSA).await;
+    let handler = w.handler(HttpApiResponse::Simple);
+    let mut no_arn = event(
+        Shape::RestToken,
+        "GET",
+        "/v1/whoami",
+        Some("Bearer x"),
+        None,
+    );
+    no_arn.as_object_mut().unwrap().remove("methodArn");
+    let mut bad_arn = event(
+        Shape::HttpApiV2,
+        "GET",
+        "/v1/whoami",
+        Some("Bearer x"),
+        None,
+    );
+    bad_arn["routeArn"] = json!("arn:aws:lambda:eu-west-1:1:function:x");
+    for e in [
+        json!({}),
+        json!({"type": "COGNITO"}),
+        json!({"version": "3.0"}),
+        json!({"version": "2.0", "headers": "not a map"}),
+        no_arn,
+        bad_arn,
+    ] {
+        assert_eq!(
+            answer(&handler, e.clone()).await,
+            Err(AuthorizerFailure::Internal),
+            "{e}"
+        );
+    }
+}
+
+// ---- the attack table -------------------------------------------------------------------
+
+#[tokio::test]
+async fn attack_table() {
+    let w = World::new(SigningAlgorithm::RS256).await;
+    let authorizer = w.authorizer();
+    let handler = w.handler(HttpApiResponse::Simple);
+    let valid = w.token("lp1-client").await;
+    let [header, payload, signature]: [&str; 3] =
+        valid.split('.').collect::<Vec<_>>().try_into().unwrap();
+    let kid = w.current_kid();
+    let now = now_unix();
+
+    let alg_none = format!(
+        "{}.{payload}.",
+        b64(&json!({"alg": "none", "typ": "at+jwt", "kid": kid}))
+    );
+    let hs256_with_public_key = {
+        let h = b64(&json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}));
+        let input = format!("{h}.{payload}");
+        let key =
+            aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, w.public_key_pem().as_bytes());
+        let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    };
+    let es256_header_on_rsa_key = format!(
+        "{}.{payload}.{signature}",
+        b64(&json!({"alg": "ES256", "typ": "at+jwt", "kid": kid}))
+    );
+    let unknown_kid = format!(
+        "{}.{payload}.{signature}",
+        b64(&json!({"alg": "RS256", "typ": "at+jwt", "kid": "k-NoSuchKeyAtAll0000"}))
+    );
+    let kid_with_path = format!(
+        "{}.{payload}.{signature}",
+        b64(&json!({"alg": "RS256", "typ": "at+jwt", "kid": "../../../../etc/passwd"}))
+    );
+    let tampered_payload = {
+        let mut claims = claims_of(&valid);
+        claims["labelpartner"] = json!("lp-2");
+        format!("{header}.{}.{signature}", b64(&claims))
+    };
+    let tampered_signature = {
+        let mut sig = URL_SAFE_NO_PAD.decode(signature).unwrap();
+        sig[17] ^= 0x01;
+        format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(sig))
+    };
+    let expired = w.token_at("lp1-client", now - 2 * 3600, ISSUER, AUDIENCE);
+    let not_yet_valid = w.token_at("lp1-client", now + 600, ISSUER, AUDIENCE);
+    let wrong_iss = w.token_at("lp1-client", now, "https://evil.example.test", AUDIENCE);
+    let wrong_aud = w.token_at("lp1-client", now, ISSUER, "another-api");
+    let id_token = {
+        // An OpenID Connect id_token, signed with our own key: `typ` JWT, aud = the client.
+        let h = b64(&json!({"alg": "RS256", "typ": "JWT", "kid": kid}));
+        let claims = json!({"iss": ISSUER, "sub": "lp1-client", "aud": AUDIENCE,
+            "iat": now, "nbf": now, "exp": now + 3600, "jti": "id-1", "client_id": "lp1-client",
+            "access_level": "admin", "nonce": "n-0S6_WzA2Mj"});
+        sign_jwt(&h, w.keys.signer(), &claims).unwrap()
+    };
+    let untyped_token = {
+        let h = b64(&json!({"alg": "RS256", "kid": kid}));
+        sign_jwt(&h, w.keys.signer(), &claims_of(&valid)).unwrap()
+    };
+    let oversized = {
+        let mut claims = claims_of(&valid);
+        claims["padding"] = json!("a".repeat(9 * 1024));
+        sign_jwt(w.keys.access_token_header(), w.keys.signer(), &claims).unwrap()
+    };
+    let two_parts = format!("{header}.{payload}");
+
+    let invalid = |e: VerifyError| Unauthenticated::InvalidToken(e);
+    let table: Vec<(&str, String, Unauthenticated)> = vec![
+        (
+            "alg none",
+            format!("Bearer {alg_none}"),
+            invalid(VerifyError::Malformed),
+        ),
+        (
+            "HS256 signed with the RSA public key",
+            format!("Bearer {hs256_with_public_key}"),
+            invalid(VerifyError::AlgorithmMismatch),
+        ),
+        (
+            "ES256 header on an RS256 key",
+            format!("Bearer {es256_header_on_rsa_key}"),
+            invalid(VerifyError::AlgorithmMismatch),
+        ),
+        (
+            "unknown kid",
+            format!("Bearer {unknown_kid}"),
+            invalid(VerifyError::UnknownKey),
+        ),
+        (
+            "kid with path characters",
+            format!("Bearer {kid_with_path}"),
+            invalid(VerifyError::UnknownKey),
+        ),
+        (
+            "tampered payload",
+            format!("Bearer {tampered_payload}"),
+            invalid(VerifyError::BadSignature),
+        ),
+        (
+            "tampered signature",
+            format!("Bearer {tampered_signature}"),
+            invalid(VerifyError::BadSignature),
+        ),
+        (
+            "expired",
+            format!("Bearer {expired}"),
+            invalid(VerifyError::Expired),
+        ),
+        (
+            "not yet valid",
+            format!("Bearer {not_yet_valid}"),
+            invalid(VerifyError::NotYetValid),
+        ),
+        (
+            "wrong iss",
+            format!("Bearer {wrong_iss}"),
+            invalid(VerifyError::WrongIssuer),
+        ),
+        (
+            "wrong aud",
+            format!("Bearer {wrong_aud}"),
+            invalid(VerifyError::WrongAudience),
+        ),
+        (
+            "id_token as access token",
+            format!("Bearer {id_token}"),
+            invalid(VerifyError::WrongType),
+        ),
+        (
+            "JWT without typ",
+            format!("Bearer {untyped_token}"),
+            invalid(VerifyError::WrongType),
+        ),
+        (
+            "oversized token",
+            format!("Bearer {oversized}"),
+            invalid(VerifyError::TooLarge),
+        ),
+        (
+            "two-part token",
+            format!("Bearer {two_parts}"),
+            invalid(VerifyError::Malformed),
+        ),
+        (
+            "garbage token",
+            "Bearer not-a-jwt".into(),
+            invalid(VerifyError::Malformed),
+        ),
+        (
+            "wrong scheme",
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("lp1-client:x")
+            ),
+            Unauthenticated::MissingCredentials,
+        ),
+        (
+            "token without scheme",
+            valid.clone(),
+            Unauthenticated::MissingCredentials,
+        ),
+        (
+            "empty bearer",
+            "Bearer ".into(),
+            Unauthenticated::MissingCredentials,
+        ),
+        (
+            "bare bearer",
+            "Bearer".into(),
+            Unauthenticated::MissingCredentials,
+        ),
+    ];
+    assert!(oversized.len() > 8 * 1024);
+    for (name, authorization, expected) in table {
+        let request = AccessRequest {
+            method: "GET",
+            path: "/v1/whoami",
+            authorization: Some(&authorization),
+            api_key: None,
+        };
+        assert_eq!(
+            authorizer.authorize(&request, now).await.unwrap(),
+            Decision::Unauthorized(expected),
+            "{name}"
+        );
+        for shape in ALL_SHAPES {
+            let mut e = event_with_token(shape, "x");
+            set_authorization(shape, &mut e, Some(&authorization));
+            let arn = arn_of(shape, &e);
+            let expected = match shape {
+                Shape::RestToken | Shape::RestRequest => Err(AuthorizerFailure::Unauthorized),
+                Shape::HttpApiV2 => Ok(json!({"isAuthorized": false})),
+                Shape::HttpApiV1 => Ok(policy("anonymous", "Deny", &arn)),
+            };
+            assert_eq!(answer(&handler, e).await, expected, "{name} on {shape:?}");
+        }
+    }
+    // The valid token itself passes, so every refusal above is the attack's doing.
+    let request = AccessRequest {
+        method: "GET",
+        path: "/v1/whoami",
+        authorization: Some(&format!("Bearer {valid}")),
+        api_key: None,
+    };
+    assert!(matches!(
+        authorizer.authorize(&request, now).await.unwrap(),
+        Decision::Allow(_)
+    ));
+}
+
+#[tokio::test]
+async fn unknown_kids_cannot_hammer_the_key_source() {
+    let w = World::new(SigningAlgorithm::EdDSA).await;
+    let authorizer = w.authorizer();
+    let valid = w.token("lp1-client").await;
+    let loads_before = w.source.loads.load(Ordering::SeqCst);
+    let payload = valid.split('.').nth(1).unwrap();
+    // A flood of random, well-formed kids: one forced refresh in the whole flood.
+    for i in 0..200 {
+        let token = format!(
+            "{}.{payload}.c2ln",
+            b64(&json!({"alg": "EdDSA", "typ": "at+jwt", "kid": format!("k-random{i:05}")}))
+        );
+        let authorization = format!("Bearer {token}");
+        let request = AccessRequest {
+            method: "GET",
+            path: "/v1/whoami",
+            authorization: Some(&authorization),
+            api_key: None,
+        };
+        assert_eq!(
+            authorizer.authorize(&request, now_unix()).await.unwrap(),
+            Decision::Unauthorized(Unauthenticated::InvalidToken(VerifyError::UnknownKey))
+        );
+    }
+    assert_eq!(w.source.loads.load(Ordering::SeqCst), loads_before + 1);
+    // Kids we could never have issued do not even spend that refresh.
+    let w = World::new(SigningAlgorithm::EdDSA).await;
+    let authorizer = w.authorizer();
+    let _ = w.token("lp1-client").await;
+    let loads_before = w.source.loads.load(Ordering::SeqCst);
+    for kid in ["../../etc/passwd", "k/../../x", "k?x=1", &"k".repeat(65)] {
+        let authorization = format!(
+            "Bearer {}.{payload}.c2ln",
+            b64(&json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid}))
+        );
+        let request = AccessRequest {
+            method: "GET",
+            path: "/v1/whoami",
+            authorization: Some(&authorization),
+            api_key: None,
+        };
+        assert_eq!(
+            authorizer.authorize(&request, now_unix()).await.unwrap(),
+            Decision::Unauthorized(Unauthenticated::InvalidToken(VerifyError::UnknownKey)),
+            "{kid}"
+        );
+    }
+    assert_eq!(w.source.loads.load(Ordering::SeqCst), loads_before);
+}
+
+// ---- whoami -----------------------------------------------------------------------------
+
+#[test]
+fn whoami_echoes_the_authorizer_context_of_an_http_api_request() {
+    let text = fixture_text("whoami-http-api-v2.json").replace("{{TOKEN}}", "x");
+    let request = lambda_http::request::from_str(&text).unwrap();
+    let response = handle_whoami_request(&request);
+    assert_eq!(response.status(), 200);
+    let body = match response.body() {
+        lambda_http::Body::Text(t) => t.clone(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"sub": "lp-demo-client", "client_id": "lp-demo-client",
+            "access_level": "labelpartner", "labelpartner": "lp-demo", "scope": "accounts:read",
+            "jti": "q3mX0b1Y2c3Z4d5W6e7V8f", "auth_method": "oauth2"})
+    );
+}
+
+#[test]
+fn whoami_without_an_authorizer_context_says_it_is_misconfigured() {
+    let mut e: Value = serde_json::from_str(&fixture_text("whoami-http-api-v2.json")).unwrap();
+    e["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    let request = lambda_http::request::from_str(&e.to_string()).unwrap();
+    let response = handle_whoami_request(&request);
+    assert_eq!(response.status(), 500);
+}
