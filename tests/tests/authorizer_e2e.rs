@@ -1,0 +1,176 @@
+//! End to end: `cargo lambda invoke authorizer --data-file <fixture>` against the `cargo lambda
+//! watch` emulator that `make test` starts (LAMBDA_ENDPOINT), with a token from the emulated
+//! token endpoint for a client created in the SQLite file the functions use (E2E_SQLITE_PATH).
+//! The binary under test is the real authorizer function, started by the emulator.
+
+use integration_tests::authorizer::{Shape, event_with_token, fixtures_dir, set_authorization};
+use integration_tests::{lambda_endpoint, required_env};
+use serde_json::{Value, json};
+use std::process::Command;
+use token_service::client_admin::{IssuedCredentials, NewClient, register};
+use token_service::clients::AccessLevel;
+use token_service::clock::now_unix;
+use token_service::store::ClientStore;
+use token_service::store::sqlite::SqliteStore;
+
+fn cargo_lambda() -> String {
+    std::env::var("CARGO_LAMBDA")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| {
+            format!(
+                "{}/../.tools/venv/bin/cargo-lambda",
+                env!("CARGO_MANIFEST_DIR")
+            )
+        })
+}
+
+fn port(endpoint: &str) -> String {
+    endpoint
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap_or_else(|| panic!("no port in LAMBDA_ENDPOINT {endpoint}"))
+        .to_string()
+}
+
+async fn registered(id_prefix: &str) -> IssuedCredentials {
+    let store = SqliteStore::open(required_env("E2E_SQLITE_PATH")).unwrap();
+    let issued = register(
+        NewClient {
+            client_id: Some(integration_tests::unique_name(id_prefix)),
+            access_level: AccessLevel::Labelpartner,
+            labelpartner: Some("lp-e2e".into()),
+            allowed_scopes: vec!["accounts:read".into()],
+            allowed_grant_types: vec![],
+            access_token_ttl: None,
+        },
+        now_unix(),
+    )
+    .unwrap();
+    store.create(&issued.client).await.unwrap();
+    issued
+}
+
+/// A token from the emulated `POST /v1/token`.
+async fn token(base: &str, issued: &IssuedCredentials) -> String {
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .unwrap()
+        .post(format!("{base}/v1/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", issued.client.client_id.as_str()),
+            ("client_secret", issued.client_secret.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// `cargo lambda invoke authorizer --data-file <event>`: (success, stdout + stderr).
+fn invoke(endpoint: &str, event: &Value) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("event.json");
+    std::fs::write(&file, event.to_string()).unwrap();
+    let output = Command::new(cargo_lambda())
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args(["lambda", "invoke", "authorizer", "--data-file"])
+        .arg(&file)
+        .args([
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port(endpoint),
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", cargo_lambda()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test]
+async fn the_built_authorizer_allows_a_token_from_the_token_endpoint_on_every_shape() {
+    let endpoint = lambda_endpoint();
+    let issued = registered("e2e-authz").await;
+    let token = token(&endpoint, &issued).await;
+    let id = issued.client.client_id.clone();
+    let context = json!({"sub": id, "client_id": id, "access_level": "labelpartner",
+        "labelpartner": "lp-e2e", "scope": "accounts:read", "jti": claims(&token)["jti"],
+        "auth_method": "oauth2"});
+    // The fixture file itself, token filled in: what a deployer sends with --data-file.
+    assert!(
+        fixtures_dir()
+            .join(Shape::HttpApiV2.fixture_name())
+            .is_file()
+    );
+    let (ok, out) = invoke(&endpoint, &event_with_token(Shape::HttpApiV2, &token));
+    assert!(ok, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(out.trim()).unwrap_or_else(|_| panic!("not JSON: {out}")),
+        json!({"isAuthorized": true, "context": context})
+    );
+    for shape in [Shape::RestToken, Shape::RestRequest] {
+        let e = event_with_token(shape, &token);
+        let (ok, out) = invoke(&endpoint, &e);
+        assert!(ok, "{shape:?}: {out}");
+        let response: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(
+            response,
+            json!({"principalId": id, "policyDocument": {"Version": "2012-10-17",
+                "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow",
+                "Resource": e["methodArn"]}]}, "context": context}),
+            "{shape:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_built_authorizer_fails_a_rest_event_without_a_token_with_exactly_unauthorized() {
+    let endpoint = lambda_endpoint();
+    let mut e = event_with_token(Shape::RestToken, "x");
+    set_authorization(Shape::RestToken, &mut e, Some("Bearer not.a.token"));
+    let (ok, out) = invoke(&endpoint, &e);
+    assert!(!ok, "expected a failed invocation: {out}");
+    assert!(out.contains("× Unauthorized"), "{out}");
+    // The same through the Lambda invoke API: the error API Gateway reads is exactly this.
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{endpoint}/2015-03-31/functions/authorizer/invocations"
+        ))
+        .body(e.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"errorType": "Unauthorized", "errorMessage": "Unauthorized"})
+    );
+    // HTTP API: a refusal is isAuthorized false (API Gateway answers 403).
+    let mut e = event_with_token(Shape::HttpApiV2, "x");
+    set_authorization(Shape::HttpApiV2, &mut e, Some("Bearer not.a.token"));
+    let (ok, out) = invoke(&endpoint, &e);
+    assert!(ok, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(out.trim()).unwrap(),
+        json!({"isAuthorized": false})
+    );
+}
