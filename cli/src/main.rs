@@ -3,6 +3,7 @@
 //! By default it works on the local store and key file that `make run` uses; flags (or the same
 //! environment variables the functions read) select DynamoDB and Secrets Manager.
 
+mod apikey;
 mod client;
 mod demo;
 mod keys;
@@ -76,6 +77,9 @@ enum Command {
     /// Register, inspect, disable clients and rotate their secrets
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Import, list and revoke legacy API keys
+    #[command(subcommand)]
+    Apikey(apikey::ApiKeyCommand),
     /// Create and rotate the signing key set
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -96,6 +100,7 @@ async fn main() -> ExitCode {
     let boot = Bootstrap::new(settings);
     let result = match cli.command {
         Command::Client(command) => client::run(command, &boot).await,
+        Command::Apikey(command) => apikey::run(command, &boot).await,
         Command::Keys(command) => keys::run(command, &boot).await,
         Command::Demo(args) => demo::run(args, &boot).await,
     };

@@ -1,1 +1,165 @@
-fn main() {}
+//! `make bench`: the client_credentials hot path, piece by piece and whole.
+//! - client authentication (SHA-256 + constant-time compare, and with the SQLite lookup);
+//! - the bare signature per algorithm (the floor) and token minting per algorithm;
+//! - the whole in-process request through the function's handler (`lambda_http` request in,
+//!   response out), with the SQLite store.
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use lambda_http::{Body, Request};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+use token_service::client_admin::{NewClient, register};
+use token_service::clients::{AccessLevel, Client};
+use token_service::clock::now_unix;
+use token_service::entrypoints::lambda::handle_token_request;
+use token_service::keys::{
+    InMemoryKeySource, KeyCache, KeySet, SigningAlgorithm, initial_document,
+};
+use token_service::oauth::TokenEndpoint;
+use token_service::oauth::client_auth::{
+    AuthMethod, PresentedCredentials, authenticate, secret_matches,
+};
+use token_service::store::ClientStore;
+use token_service::store::sqlite::SqliteStore;
+use token_service::tokens::{TokenSettings, mint_access_token};
+
+const ALGORITHMS: [SigningAlgorithm; 3] = [
+    SigningAlgorithm::RS256,
+    SigningAlgorithm::ES256,
+    SigningAlgorithm::EdDSA,
+];
+
+fn settings() -> TokenSettings {
+    TokenSettings {
+        issuer: "https://auth.example.com".into(),
+        audience: "am-api".into(),
+    }
+}
+
+fn labelpartner_client() -> (Client, String) {
+    let issued = register(
+        NewClient {
+            client_id: None,
+            access_level: AccessLevel::Labelpartner,
+            labelpartner: Some("lp-bench".into()),
+            allowed_scopes: vec!["accounts:read".into()],
+            allowed_grant_types: vec![],
+            access_token_ttl: None,
+        },
+        now_unix(),
+    )
+    .expect("client");
+    (issued.client, issued.client_secret)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn key_set(alg: SigningAlgorithm) -> KeySet {
+    KeySet::from_document(&initial_document(alg, 0).expect("keys")).expect("key set")
+}
+
+fn client_authentication(c: &mut Criterion) {
+    let rt = runtime();
+    let (client, secret) = labelpartner_client();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path().join("bench.sqlite")).expect("sqlite");
+    rt.block_on(store.create(&client)).expect("create");
+    let presented = PresentedCredentials {
+        client_id: client.client_id.clone(),
+        secret: secret.clone(),
+        method: AuthMethod::ClientSecretPost,
+    };
+    let now = now_unix();
+    let mut group = c.benchmark_group("client_authentication");
+    group.bench_function("secret_check", |b| {
+        b.iter(|| secret_matches(black_box(&client), black_box(&secret), now))
+    });
+    group.bench_function("sqlite_lookup_and_secret_check", |b| {
+        b.to_async(&rt).iter(|| async {
+            authenticate(&store, black_box(&presented), now)
+                .await
+                .expect("auth")
+        })
+    });
+    group.finish();
+}
+
+fn signing(c: &mut Criterion) {
+    let (client, _) = labelpartner_client();
+    let scopes = vec!["accounts:read".to_string()];
+    let mut bare = c.benchmark_group("bare_signature");
+    for alg in ALGORITHMS {
+        let keys = key_set(alg);
+        let token = mint_access_token(&settings(), &keys, &client, &scopes, now_unix())
+            .expect("mint")
+            .token;
+        let signing_input = &token[..token.rfind('.').expect("jws")];
+        bare.bench_function(BenchmarkId::from_parameter(alg), |b| {
+            b.iter(|| {
+                keys.signer()
+                    .sign(black_box(signing_input.as_bytes()))
+                    .expect("sign")
+            })
+        });
+    }
+    bare.finish();
+    let mut mint = c.benchmark_group("mint_access_token");
+    for alg in ALGORITHMS {
+        let keys = key_set(alg);
+        mint.bench_function(BenchmarkId::from_parameter(alg), |b| {
+            b.iter(|| {
+                mint_access_token(&settings(), &keys, black_box(&client), &scopes, now_unix())
+                    .expect("mint")
+            })
+        });
+    }
+    mint.finish();
+}
+
+fn whole_request(c: &mut Criterion) {
+    let rt = runtime();
+    let (client, secret) = labelpartner_client();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path().join("bench.sqlite")).expect("sqlite"));
+    rt.block_on(store.create(&client)).expect("create");
+    let body = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={secret}",
+        client.client_id
+    );
+    let mut group = c.benchmark_group("client_credentials_request");
+    for alg in ALGORITHMS {
+        let keys = Arc::new(KeyCache::new(
+            Arc::new(InMemoryKeySource(initial_document(alg, 0).expect("keys"))),
+            Duration::from_secs(300),
+        ));
+        rt.block_on(keys.current()).expect("keys load");
+        let endpoint = TokenEndpoint::new(store.clone(), keys, settings());
+        group.bench_function(BenchmarkId::from_parameter(alg), |b| {
+            b.to_async(&rt).iter(|| async {
+                let request: Request = lambda_http::http::Request::builder()
+                    .method("POST")
+                    .uri("https://auth.example.com/v1/token")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::Text(body.clone()))
+                    .expect("request");
+                let response = handle_token_request(&endpoint, request).await;
+                assert_eq!(response.status(), 200);
+                response
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = client_authentication, signing, whole_request
+}
+criterion_main!(benches);
