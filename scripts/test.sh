@@ -61,7 +61,7 @@ e2e_sqlite=$work/e2e.sqlite
 e2e_keys=$work/e2e-keyset.json
 issuer=http://127.0.0.1:$lambda_port
 env KEY_FILE="$e2e_keys" SQLITE_PATH="$e2e_sqlite" target/debug/authctl keys init > /dev/null
-setsid cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
+setsid "$venv/bin/cargo-lambda" lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
     --env-vars "STORE=sqlite,SQLITE_PATH=$e2e_sqlite,KEY_SOURCE=file,KEY_FILE=$e2e_keys,TOKEN_ISSUER=$issuer,TOKEN_AUDIENCE=am-api" \
     > "$work/watch.log" 2>&1 &
 pids+=($!)
@@ -81,9 +81,11 @@ warm() {
 warm 401 -X POST "$issuer/v1/token" -d client_id=warm-up -d client_secret=warm-up
 warm 200 "$issuer/.well-known/jwks.json"
 for fn in authorizer whoami; do
-    if grep -q "name = \"$fn\"" "functions/$fn/Cargo.toml" && [ -s "functions/$fn/src/main.rs" ]; then
-        curl -s -o /dev/null --max-time 120 -X POST \
-            "$issuer/2015-03-31/functions/$fn/invocations" -d '{}' || true
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 120 -X POST \
+        "$issuer/2015-03-31/functions/$fn/invocations" -d '{}')
+    if [ "$code" = "000" ]; then
+        echo "warm-up: function $fn did not answer" >&2
+        exit 1
     fi
 done
 

@@ -5,7 +5,7 @@
 //! `client_store_conformance` holding one `#[tokio::test]` per behaviour, so each behaviour passes
 //! or fails under its own name:
 //!
-//! ```ignore
+//! ```text
 //! async fn fresh_store() -> StoreUnderTest { /* … */ }
 //! integration_tests::client_store_conformance!(fresh_store());
 //! ```
