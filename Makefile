@@ -19,14 +19,15 @@ LOCAL_ENV := STORE=sqlite \
 	KEY_SOURCE=file \
 	KEY_FILE=$(LOCAL)/keyset.json \
 	TOKEN_ISSUER=http://127.0.0.1:$(PORT) \
-	TOKEN_AUDIENCE=am-api
+	TOKEN_AUDIENCE=am-api \
+	$(if $(API_KEY_SUNSET),API_KEY_SUNSET=$(API_KEY_SUNSET))
 
 .PHONY: help tools run test bench lint fmt clean-local
 
 help:
 	@echo "make run    - the service on http://127.0.0.1:$(PORT) (embedded store, demo credentials printed)"
 	@echo "make test   - every test, starting the servers it needs (moto, cargo lambda watch)"
-	@echo "make bench  - criterion benchmarks"
+	@echo "make bench  - criterion benchmarks and the authorizer cold start"
 	@echo "make lint   - rustfmt, clippy and cfn-lint"
 
 tools: $(VENV)/.installed
@@ -48,8 +49,10 @@ run: tools
 test: tools
 	scripts/test.sh
 
-bench:
+bench: tools
 	cargo bench -p token-service
+	cargo build --profile bench -p authorizer
+	$(VENV)/bin/python functions/authorizer/scripts/cold_start.py target/release/authorizer --runs 30
 
 lint: tools
 	cargo fmt --all -- --check

@@ -31,8 +31,15 @@ CREATE TABLE IF NOT EXISTS clients (
 );
 ";
 
-const COLUMNS: &str = "client_id, secrets, access_level, labelpartner, allowed_grant_types, \
-                       allowed_scopes, access_token_ttl, enabled, created_at, has_legacy_api_keys";
+macro_rules! columns {
+    () => {
+        "client_id, secrets, access_level, labelpartner, allowed_grant_types, allowed_scopes, \
+         access_token_ttl, enabled, created_at, has_legacy_api_keys"
+    };
+}
+const COLUMNS: &str = columns!();
+/// The token path's one query, built at compile time: no allocation per request.
+const SELECT_ONE: &str = concat!("SELECT ", columns!(), " FROM clients WHERE client_id = ?1");
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file. WAL and a busy timeout let the running
@@ -126,9 +133,7 @@ impl ClientReader for SqliteStore {
     async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM clients WHERE client_id = ?1"
-            ))
+            .prepare_cached(SELECT_ONE)
             .map_err(StoreError::backend)?;
         stmt.query_row(params![client_id], from_row)
             .optional()
