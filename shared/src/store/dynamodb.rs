@@ -17,6 +17,32 @@ pub struct DynamoDbStore {
 }
 
 impl DynamoDbStore {
+    /// Writes the whole client if `condition` holds, else fails with `when_not`.
+    async fn put_if(
+        &self,
+        client: &Client,
+        condition: &str,
+        when_not: StoreError,
+    ) -> Result<(), StoreError> {
+        validated(client)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(client)))
+            .condition_expression(condition)
+            .send()
+            .await
+            .map_err(|e| {
+                let e = e.into_service_error();
+                if e.is_conditional_check_failed_exception() {
+                    when_not
+                } else {
+                    backend(e)
+                }
+            })?;
+        Ok(())
+    }
+
     pub fn new(client: DynamoClient, table: impl Into<String>) -> Self {
         DynamoDbStore {
             client,
@@ -180,23 +206,12 @@ impl ClientReader for DynamoDbStore {
 #[async_trait]
 impl ClientStore for DynamoDbStore {
     async fn create(&self, client: &Client) -> Result<(), StoreError> {
-        validated(client)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(client)))
-            .condition_expression("attribute_not_exists(client_id)")
-            .send()
-            .await
-            .map_err(|e| {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    StoreError::AlreadyExists
-                } else {
-                    backend(e)
-                }
-            })?;
-        Ok(())
+        self.put_if(
+            client,
+            "attribute_not_exists(client_id)",
+            StoreError::AlreadyExists,
+        )
+        .await
     }
 
     async fn list(&self) -> Result<Vec<Client>, StoreError> {
@@ -225,23 +240,8 @@ impl ClientStore for DynamoDbStore {
     }
 
     async fn update(&self, client: &Client) -> Result<(), StoreError> {
-        validated(client)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(client)))
-            .condition_expression("attribute_exists(client_id)")
-            .send()
+        self.put_if(client, "attribute_exists(client_id)", StoreError::NotFound)
             .await
-            .map_err(|e| {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    StoreError::NotFound
-                } else {
-                    backend(e)
-                }
-            })?;
-        Ok(())
     }
 
     async fn disable(&self, client_id: &str) -> Result<(), StoreError> {

@@ -69,6 +69,30 @@ impl SqliteStore {
         })
     }
 
+    /// Runs an INSERT or UPDATE whose ten parameters are the client's columns in [`COLUMNS`]
+    /// order, after validating the client; returns the number of rows written.
+    fn write(&self, sql: &str, client: &Client) -> Result<usize, StoreError> {
+        validated(client)?;
+        let c = to_columns(client)?;
+        self.conn()
+            .execute(
+                sql,
+                params![
+                    client.client_id,
+                    c.secrets,
+                    client.access_level.as_str(),
+                    client.labelpartner,
+                    c.grant_types,
+                    c.scopes,
+                    client.access_token_ttl,
+                    client.enabled,
+                    client.created_at,
+                    client.has_legacy_api_keys
+                ],
+            )
+            .map_err(StoreError::backend)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -145,33 +169,15 @@ impl ClientReader for SqliteStore {
 #[async_trait]
 impl ClientStore for SqliteStore {
     async fn create(&self, client: &Client) -> Result<(), StoreError> {
-        validated(client)?;
-        let c = to_columns(client)?;
-        let inserted = self
-            .conn()
-            .execute(
-                &format!(
-                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                     ON CONFLICT (client_id) DO NOTHING"
-                ),
-                params![
-                    client.client_id,
-                    c.secrets,
-                    client.access_level.as_str(),
-                    client.labelpartner,
-                    c.grant_types,
-                    c.scopes,
-                    client.access_token_ttl,
-                    client.enabled,
-                    client.created_at,
-                    client.has_legacy_api_keys
-                ],
-            )
-            .map_err(StoreError::backend)?;
-        if inserted == 0 {
-            return Err(StoreError::AlreadyExists);
+        let sql = concat!(
+            "INSERT INTO clients (",
+            columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (client_id) DO NOTHING"
+        );
+        match self.write(sql, client)? {
+            0 => Err(StoreError::AlreadyExists),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     async fn list(&self) -> Result<Vec<Client>, StoreError> {
@@ -188,32 +194,13 @@ impl ClientStore for SqliteStore {
     }
 
     async fn update(&self, client: &Client) -> Result<(), StoreError> {
-        validated(client)?;
-        let c = to_columns(client)?;
-        let updated = self
-            .conn()
-            .execute(
-                "UPDATE clients SET secrets = ?2, access_level = ?3, labelpartner = ?4, \
-                 allowed_grant_types = ?5, allowed_scopes = ?6, access_token_ttl = ?7, enabled = ?8, \
-                 created_at = ?9, has_legacy_api_keys = ?10 WHERE client_id = ?1",
-                params![
-                    client.client_id,
-                    c.secrets,
-                    client.access_level.as_str(),
-                    client.labelpartner,
-                    c.grant_types,
-                    c.scopes,
-                    client.access_token_ttl,
-                    client.enabled,
-                    client.created_at,
-                    client.has_legacy_api_keys
-                ],
-            )
-            .map_err(StoreError::backend)?;
-        if updated == 0 {
-            return Err(StoreError::NotFound);
+        let sql = "UPDATE clients SET secrets = ?2, access_level = ?3, labelpartner = ?4, \
+                   allowed_grant_types = ?5, allowed_scopes = ?6, access_token_ttl = ?7, \
+                   enabled = ?8, created_at = ?9, has_legacy_api_keys = ?10 WHERE client_id = ?1";
+        match self.write(sql, client)? {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     async fn disable(&self, client_id: &str) -> Result<(), StoreError> {
