@@ -51,9 +51,9 @@ impl DynamoDbStore {
     }
 }
 
-type Item = HashMap<String, AttributeValue>;
+pub(super) type Item = HashMap<String, AttributeValue>;
 
-fn backend(e: impl ProvideErrorMetadata) -> StoreError {
+pub(super) fn backend(e: impl ProvideErrorMetadata) -> StoreError {
     StoreError::Backend(format!(
         "{}: {}",
         e.code().unwrap_or("unknown"),
@@ -61,7 +61,7 @@ fn backend(e: impl ProvideErrorMetadata) -> StoreError {
     ))
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 

@@ -8,13 +8,13 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client as DynamoClient;
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
 use super::StoreError;
 use super::api_keys::{ApiKeyReader, ApiKeyStore, LegacyApiKey};
+use super::dynamodb::{Item, backend, s};
 use crate::credentials::SecretHash;
 
 /// DynamoDB accepts at most 100 actions in one transaction.
@@ -73,22 +73,8 @@ impl DynamoDbApiKeyStore {
     }
 }
 
-type Item = HashMap<String, AttributeValue>;
-
-fn backend(e: impl ProvideErrorMetadata) -> StoreError {
-    StoreError::Backend(format!(
-        "{}: {}",
-        e.code().unwrap_or("unknown"),
-        e.message().unwrap_or("no message")
-    ))
-}
-
 fn build_failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("building a DynamoDB request failed: {e}"))
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
 }
 
 fn to_item(key: &LegacyApiKey) -> Item {
