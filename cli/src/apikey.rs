@@ -5,9 +5,11 @@ use clap::{ArgGroup, Subcommand};
 use serde_json::{Value, json};
 use std::io::Read;
 use token_service::bootstrap::Bootstrap;
-use token_service::clock::now_unix;
-use token_service::credentials::SecretHash;
-use token_service::store::api_keys::{LegacyApiKey, validate_api_key};
+use token_service::domain::secret::SecretHash;
+use token_service::domain::time::now_unix;
+
+use token_service::domain::LegacyApiKey;
+use token_service::domain::legacy_api_key::validate_api_key;
 
 type CommandResult = Result<Value, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -78,7 +80,7 @@ fn key_hash(
         _ => return Err("give the key once: --key, --key-sha256 or --key-stdin".into()),
     };
     validate_api_key(&clear)?;
-    Ok(token_service::credentials::hash_secret(&clear))
+    Ok(token_service::domain::secret::hash_secret(&clear))
 }
 
 pub async fn run(command: ApiKeyCommand, boot: &Bootstrap) -> CommandResult {
@@ -140,10 +142,10 @@ pub async fn run(command: ApiKeyCommand, boot: &Bootstrap) -> CommandResult {
 mod tests {
     use super::*;
     use clap::Parser;
-    use token_service::client_admin::{NewClient, register};
-    use token_service::clients::AccessLevel;
+    use token_service::admin::clients::{NewClient, register};
     use token_service::config::Settings;
-    use token_service::credentials::hash_secret;
+    use token_service::domain::client::AccessLevel;
+    use token_service::domain::secret::hash_secret;
 
     #[derive(Parser)]
     struct Cli {

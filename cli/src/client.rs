@@ -1,9 +1,9 @@
 use clap::{ArgGroup, Subcommand};
 use serde_json::{Value, json};
+use token_service::admin::clients::{NewClient, register, rotate_secret};
 use token_service::bootstrap::Bootstrap;
-use token_service::client_admin::{NewClient, register, rotate_secret};
-use token_service::clients::{AccessLevel, Client, GrantType};
-use token_service::clock::now_unix;
+use token_service::domain::client::{AccessLevel, Client, GrantType};
+use token_service::domain::time::now_unix;
 use token_service::store::StoreError;
 
 use crate::CliResult;

@@ -5,11 +5,11 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
+use token_service::admin::clients::{NewClient, register, rotate_secret};
 use token_service::bootstrap::Bootstrap;
-use token_service::client_admin::{NewClient, register, rotate_secret};
-use token_service::clients::AccessLevel;
-use token_service::clock::now_unix;
 use token_service::config::StoreConfig;
+use token_service::domain::client::AccessLevel;
+use token_service::domain::time::now_unix;
 use token_service::oauth::client_auth::secret_matches;
 
 use crate::CliResult;

@@ -1,7 +1,7 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 use token_service::bootstrap::Bootstrap;
-use token_service::clock::now_unix;
+use token_service::domain::time::now_unix;
 use token_service::keys::{KeyError, KeySet, initial_document, rotate};
 
 use crate::CliResult;

@@ -3,8 +3,8 @@
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
-use token_service::clients::AccessLevel;
-use token_service::clock::now_unix;
+use token_service::domain::client::AccessLevel;
+use token_service::domain::time::now_unix;
 use token_service::oauth::client_auth::secret_matches;
 use token_service::store::ClientReader;
 use token_service::store::sqlite::SqliteStore;
@@ -30,7 +30,7 @@ fn ok_json(dir: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("authctl prints JSON")
 }
 
-async fn stored(dir: &Path, client_id: &str) -> token_service::clients::Client {
+async fn stored(dir: &Path, client_id: &str) -> token_service::domain::client::Client {
     SqliteStore::open(dir.join("store.sqlite"))
         .unwrap()
         .get(client_id)

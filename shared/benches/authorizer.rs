@@ -13,16 +13,14 @@ use serde_json::Value;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
-use token_service::authz::{
-    AccessPolicy, AccessRequest, Decision, HttpApiResponse, RequestAuthorizer,
-};
-use token_service::clients::{AccessLevel, Client, GrantType, StoredSecret};
-use token_service::clock::now_unix;
-use token_service::credentials::hash_secret;
+use token_service::authz::{AccessPolicy, AccessRequest, Decision, RequestAuthorizer};
+use token_service::config::HttpApiResponse;
+use token_service::domain::client::{AccessLevel, Client, GrantType, StoredSecret};
+use token_service::domain::secret::hash_secret;
+use token_service::domain::time::now_unix;
 use token_service::entrypoints::authorizer::AuthorizerHandler;
-use token_service::keys::{
-    InMemoryKeySource, KeyCache, KeySet, SigningAlgorithm, initial_document,
-};
+use token_service::keys::source::InMemoryKeySource;
+use token_service::keys::{KeyCache, KeySet, SigningAlgorithm, initial_document};
 use token_service::tokens::{
     AccessTokenClaims, AccessTokenVerifier, TokenSettings, mint_access_token,
 };

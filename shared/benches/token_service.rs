@@ -9,16 +9,15 @@ use lambda_http::{Body, Request};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
-use token_service::client_admin::{NewClient, register};
-use token_service::clients::{AccessLevel, Client};
-use token_service::clock::now_unix;
-use token_service::entrypoints::lambda::handle_token_request;
-use token_service::keys::{
-    InMemoryKeySource, KeyCache, KeySet, SigningAlgorithm, initial_document,
-};
+use token_service::admin::clients::{NewClient, register};
+use token_service::domain::client::{AccessLevel, Client};
+use token_service::domain::time::now_unix;
+use token_service::entrypoints::token::handle_token_request;
+use token_service::keys::source::InMemoryKeySource;
+use token_service::keys::{KeyCache, KeySet, SigningAlgorithm, initial_document};
 use token_service::oauth::TokenEndpoint;
 use token_service::oauth::client_auth::{
-    AuthMethod, PresentedCredentials, authenticate, secret_matches,
+    ClientAuthMethod, PresentedCredentials, authenticate, secret_matches,
 };
 use token_service::store::ClientStore;
 use token_service::store::sqlite::SqliteStore;
@@ -73,7 +72,7 @@ fn client_authentication(c: &mut Criterion) {
     let presented = PresentedCredentials {
         client_id: client.client_id.clone(),
         secret: secret.clone(),
-        method: AuthMethod::ClientSecretPost,
+        method: ClientAuthMethod::ClientSecretPost,
     };
     let now = now_unix();
     let mut group = c.benchmark_group("client_authentication");

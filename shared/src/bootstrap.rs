@@ -1,21 +1,28 @@
-//! Builds the adapters that the settings select, once per container or CLI run. Each function
-//! asks only for the ports it uses.
+//! Every function's wiring: builds, once per container (or CLI run), the adapters the settings
+//! select and the handler state each function serves. A function's `main.rs` calls one of
+//! [`Bootstrap::token_endpoint`], [`Bootstrap::discovery`] or [`Bootstrap::authorizer`] and
+//! hands the result to the Lambda runtime.
 
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
-use crate::config::{KeySourceConfig, Settings, StoreConfig};
-use crate::keys::file::FileKeySource;
-use crate::keys::secrets_manager::SecretsManagerKeySource;
+use crate::authz::{LegacyApiKeyAuth, RequestAuthorizer};
+use crate::config::{AuthorizerSettings, ConfigError, KeySourceConfig, Settings, StoreConfig};
+use crate::domain::time::now_unix;
+use crate::entrypoints::authorizer::AuthorizerHandler;
+use crate::entrypoints::discovery::DiscoveryState;
+use crate::keys::source::{FileKeySource, SecretsManagerKeySource};
 use crate::keys::{KeyCache, KeySetSource, KeySetStore};
-use crate::store::ClientStore;
-use crate::store::api_keys::ApiKeyStore;
-use crate::store::dynamodb::DynamoDbStore;
-use crate::store::dynamodb_api_keys::DynamoDbApiKeyStore;
+use crate::oauth::{RemoveLegacyKeysOnIssue, TokenEndpoint};
+use crate::store::dynamodb::{DynamoDbApiKeyStore, DynamoDbClientStore};
 use crate::store::sqlite::SqliteStore;
+use crate::store::{ApiKeyStore, ClientStore};
+use crate::tokens::AccessTokenVerifier;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error("opening the SQLite store failed: {0}")]
     Sqlite(String),
 }
@@ -35,20 +42,81 @@ impl Bootstrap {
         }
     }
 
+    /// The service's settings from the process environment.
+    pub fn from_env() -> Result<Self, BootstrapError> {
+        Ok(Self::new(Settings::from_env()?))
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
+    /// `POST /v1/token` and `POST /oauth/v2/token`: clients, keys, and the removal of a
+    /// client's legacy API keys on its first token.
+    pub async fn token_endpoint(&self) -> Result<TokenEndpoint, BootstrapError> {
+        let remover = RemoveLegacyKeysOnIssue::new(self.api_key_store().await?);
+        Ok(TokenEndpoint::new(
+            self.client_store().await?,
+            self.key_cache().await,
+            self.settings.token_settings(),
+        )
+        .with_after_issue(Arc::new(remover)))
+    }
+
+    /// The metadata documents and the JWKS.
+    pub async fn discovery(&self) -> DiscoveryState {
+        DiscoveryState {
+            keys: self.key_cache().await,
+            settings: self.settings.clone(),
+        }
+    }
+
+    /// The authorizer from its own settings (`AuthorizerSettings::from_env`): the key cache
+    /// (loaded now, during init), the policy, and — only when `API_KEY_SUNSET` is set — the
+    /// API-key and client stores. Without API keys the authorizer touches no store and no AWS
+    /// API on its warm path.
+    pub async fn authorizer(&self) -> Result<AuthorizerHandler, BootstrapError> {
+        let settings = AuthorizerSettings::from_env()?;
+        let verifier = AccessTokenVerifier::new(
+            &self.settings.issuer,
+            &self.settings.audience,
+            settings.leeway_seconds,
+        );
+        let mut authorizer =
+            RequestAuthorizer::new(verifier, self.key_cache().await, settings.policy.load()?);
+        match settings.api_key_sunset {
+            Some(sunset) => {
+                if now_unix() >= sunset {
+                    tracing::warn!(
+                        sunset,
+                        "the legacy API-key window has ended; API keys are refused"
+                    );
+                }
+                authorizer = authorizer.with_api_keys(LegacyApiKeyAuth {
+                    keys: self.api_key_store().await?,
+                    clients: self.client_store().await?,
+                    sunset,
+                });
+            }
+            None => tracing::info!("API_KEY_SUNSET is not set: legacy API keys are refused"),
+        }
+        Ok(AuthorizerHandler::new(
+            authorizer,
+            settings.api_key_header,
+            settings.http_api_response,
+        ))
+    }
+
     /// AWS configuration (region, credentials, `AWS_ENDPOINT_URL`), loaded only when an AWS
     /// adapter is asked for, so local runs start without touching AWS.
-    pub async fn aws(&self) -> &aws_config::SdkConfig {
+    async fn aws(&self) -> &aws_config::SdkConfig {
         self.aws
             .get_or_init(|| aws_config::load_defaults(aws_config::BehaviorVersion::latest()))
             .await
     }
 
     /// One SQLite connection per process, shared by every port it serves.
-    pub async fn sqlite(&self, path: &std::path::Path) -> Result<Arc<SqliteStore>, BootstrapError> {
+    async fn sqlite(&self, path: &std::path::Path) -> Result<Arc<SqliteStore>, BootstrapError> {
         self.sqlite
             .get_or_try_init(|| async {
                 SqliteStore::open(path)
@@ -61,7 +129,7 @@ impl Bootstrap {
 
     pub async fn client_store(&self) -> Result<Arc<dyn ClientStore>, BootstrapError> {
         Ok(match &self.settings.store {
-            StoreConfig::DynamoDb { clients_table, .. } => Arc::new(DynamoDbStore::new(
+            StoreConfig::DynamoDb { clients_table, .. } => Arc::new(DynamoDbClientStore::new(
                 aws_sdk_dynamodb::Client::new(self.aws().await),
                 clients_table.clone(),
             )),

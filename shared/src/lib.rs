@@ -1,29 +1,30 @@
-//! The token service's logic and its adapters.
+//! The token service's logic and its adapters. Each folder is one kind of thing:
 //!
-//! The folders mirror the architecture:
-//! - [`clients`] and [`credentials`]: the domain of OAuth clients and their secrets;
-//! - [`oauth`]: the token endpoint as plain Rust (request parsing, client authentication, grants,
-//!   the RFC 6749 error JSON);
+//! - [`domain`]: clients, secrets, legacy API keys, time; plain data and rules;
+//! - [`admin`]: operator actions on the domain (what `authctl` does);
+//! - [`oauth`]: the token endpoint as plain Rust: form, grant, client authentication, scopes,
+//!   the RFC 6749 error JSON, the server metadata;
+//! - [`authz`]: the API Gateway authorizer's logic: presented credentials → principal →
+//!   access policy → decision;
 //! - [`tokens`]: JWT access-token claims, minting and verification;
-//! - [`keys`]: the signing key set, its port ([`keys::KeySetSource`]) and adapters (file, Secrets
-//!   Manager), and the per-container cache;
-//! - [`store`]: the storage ports and adapters (SQLite, DynamoDB);
-//! - [`discovery`]: the authorization-server metadata document and JWKS;
-//! - [`entrypoints`]: the one translation layer between API Gateway (via `lambda_http`) and the
-//!   logic above;
-//! - [`authz`]: the API Gateway authorizer's logic: credentials, access policy, decision;
-//! - [`config`] and [`bootstrap`]: settings from the environment and wiring of adapters.
+//! - [`keys`]: the signing key set, its cache, and its sources (file, Secrets Manager, memory);
+//! - [`store`]: the storage ports and their adapters (SQLite, DynamoDB, memory);
+//! - [`config`]: settings from the environment; [`bootstrap`]: each function's wiring;
+//! - [`http`]: the framework-neutral response every entrypoint returns;
+//! - [`entrypoints`]: the one translation layer between API Gateway (via `lambda_http` and
+//!   `lambda_runtime`) and the logic above;
+//! - `testing` (feature `test-support`): builders and doubles shared by every test crate.
 
+pub mod admin;
 pub mod authz;
 pub mod bootstrap;
-pub mod client_admin;
-pub mod clients;
-pub mod clock;
 pub mod config;
-pub mod credentials;
-pub mod discovery;
+pub mod domain;
 pub mod entrypoints;
+pub mod http;
 pub mod keys;
 pub mod oauth;
 pub mod store;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod tokens;

@@ -7,17 +7,18 @@ use lambda_http::Body;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use token_service::client_admin::{NewClient, register};
-use token_service::clients::AccessLevel;
-use token_service::clock::now_unix;
+use token_service::admin::clients::{NewClient, register};
 use token_service::config::Settings;
-use token_service::entrypoints::lambda::{
-    DiscoveryState, handle_discovery_request, handle_token_request,
-};
-use token_service::keys::{InMemoryKeySource, KeyCache, SigningAlgorithm, initial_document};
+use token_service::domain::client::AccessLevel;
+use token_service::domain::time::now_unix;
+use token_service::entrypoints::discovery::DiscoveryState;
+use token_service::entrypoints::discovery::handle_discovery_request;
+use token_service::entrypoints::token::handle_token_request;
+use token_service::keys::source::InMemoryKeySource;
+use token_service::keys::{KeyCache, SigningAlgorithm, initial_document};
 use token_service::oauth::TokenEndpoint;
 use token_service::store::ClientStore;
-use token_service::store::memory::MemoryStore;
+use token_service::store::memory::MemoryClientStore;
 use token_service::tokens::TokenSettings;
 
 fn keys() -> Arc<KeyCache> {
@@ -30,7 +31,7 @@ fn keys() -> Arc<KeyCache> {
 }
 
 async fn endpoint_with_client() -> (TokenEndpoint, String, String) {
-    let store = Arc::new(MemoryStore::default());
+    let store = Arc::new(MemoryClientStore::default());
     let issued = register(
         NewClient {
             client_id: None,

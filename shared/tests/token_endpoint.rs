@@ -8,15 +8,16 @@ use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use token_service::client_admin::{NewClient, register, rotate_secret};
-use token_service::clients::{AccessLevel, Client, GrantType};
-use token_service::clock::now_unix;
+use token_service::admin::clients::{NewClient, register, rotate_secret};
+use token_service::domain::client::{AccessLevel, Client, GrantType};
+use token_service::domain::time::now_unix;
+use token_service::http::HttpResponse;
+use token_service::keys::source::InMemoryKeySource;
 use token_service::keys::{
-    InMemoryKeySource, KeyCache, KeyError, KeySetDocument, KeySetSource, SigningAlgorithm,
-    initial_document,
+    KeyCache, KeyError, KeySetDocument, KeySetSource, SigningAlgorithm, initial_document,
 };
-use token_service::oauth::{HttpResponse, TokenEndpoint, TokenEndpointKind, TokenRequest};
-use token_service::store::memory::MemoryStore;
+use token_service::oauth::{TokenEndpoint, TokenEndpointKind, TokenRequest};
+use token_service::store::memory::MemoryClientStore;
 use token_service::store::{ClientReader, ClientStore, StoreError};
 use token_service::tokens::{AccessTokenVerifier, TokenSettings};
 
@@ -46,7 +47,7 @@ fn settings() -> TokenSettings {
 
 struct Harness {
     endpoint: TokenEndpoint,
-    store: Arc<MemoryStore>,
+    store: Arc<MemoryClientStore>,
     keys: Arc<KeyCache>,
 }
 
@@ -56,7 +57,7 @@ impl Harness {
     }
 
     fn with_alg(alg: SigningAlgorithm) -> Self {
-        let store = Arc::new(MemoryStore::default());
+        let store = Arc::new(MemoryClientStore::default());
         let keys = Arc::new(KeyCache::new(
             Arc::new(InMemoryKeySource(keyset(alg))),
             Duration::from_secs(300),
@@ -684,7 +685,7 @@ async fn a_store_failure_is_server_error_and_leaks_nothing() {
 
 #[tokio::test]
 async fn a_key_failure_is_server_error_and_leaks_nothing() {
-    let store = Arc::new(MemoryStore::default());
+    let store = Arc::new(MemoryClientStore::default());
     let endpoint = TokenEndpoint::new(
         store.clone(),
         Arc::new(KeyCache::new(

@@ -13,8 +13,8 @@
 //! Every behaviour uses client ids from [`unique_name`], so the tests may run in parallel against
 //! one shared server or table, and asserts the stored state through the port itself.
 
-use token_service::clients::{AccessLevel, Client, GrantType, StoredSecret};
-use token_service::credentials::hash_secret;
+use token_service::domain::client::{AccessLevel, Client, GrantType, StoredSecret};
+use token_service::domain::secret::hash_secret;
 use token_service::store::{ClientStore, StoreError};
 
 use crate::unique_name;

@@ -1,4 +1,4 @@
-//! DynamoDB on moto: the clients table the [`DynamoDbStore`] expects, created on demand.
+//! DynamoDB on moto: the clients table the [`DynamoDbClientStore`] expects, created on demand.
 
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{
 };
 use std::sync::OnceLock;
 use std::time::Duration;
-use token_service::store::dynamodb::DynamoDbStore;
+use token_service::store::dynamodb::DynamoDbClientStore;
 
 use crate::{moto_sdk_config, unique_name};
 
@@ -73,9 +73,9 @@ pub async fn ensure_clients_table(client: &aws_sdk_dynamodb::Client, table: &str
         .unwrap_or_else(|e| panic!("table {table} did not become active: {e:?}"));
 }
 
-/// A [`DynamoDbStore`] on moto over `table`, created if missing.
-pub async fn moto_dynamodb_store(table: &str) -> DynamoDbStore {
+/// A [`DynamoDbClientStore`] on moto over `table`, created if missing.
+pub async fn moto_dynamodb_store(table: &str) -> DynamoDbClientStore {
     let client = moto_dynamodb().await;
     ensure_clients_table(&client, table).await;
-    DynamoDbStore::new(client, table)
+    DynamoDbClientStore::new(client, table)
 }

@@ -8,19 +8,21 @@ use integration_tests::unique_name;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use token_service::authz::{
-    AccessPolicy, HttpApiResponse, LegacyApiKeyAuth, RemoveLegacyKeysOnIssue, RequestAuthorizer,
-};
-use token_service::client_admin::{IssuedCredentials, NewClient, register};
-use token_service::clients::AccessLevel;
-use token_service::clock::now_unix;
-use token_service::credentials::hash_secret;
+use token_service::admin::clients::{IssuedCredentials, NewClient, register};
+use token_service::authz::{AccessPolicy, LegacyApiKeyAuth, RequestAuthorizer};
+use token_service::config::HttpApiResponse;
+use token_service::domain::LegacyApiKey;
+use token_service::domain::client::AccessLevel;
+use token_service::domain::secret::hash_secret;
+use token_service::domain::time::now_unix;
 use token_service::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
-use token_service::keys::{InMemoryKeySource, KeyCache, SigningAlgorithm, initial_document};
+use token_service::keys::source::InMemoryKeySource;
+use token_service::keys::{KeyCache, SigningAlgorithm, initial_document};
+use token_service::oauth::RemoveLegacyKeysOnIssue;
 use token_service::oauth::{TokenEndpoint, TokenEndpointKind, TokenRequest};
-use token_service::store::api_keys::{ApiKeyStore, LegacyApiKey};
-use token_service::store::dynamodb::DynamoDbStore;
-use token_service::store::dynamodb_api_keys::DynamoDbApiKeyStore;
+use token_service::store::ApiKeyStore;
+use token_service::store::dynamodb::DynamoDbApiKeyStore;
+use token_service::store::dynamodb::DynamoDbClientStore;
 use token_service::store::sqlite::SqliteStore;
 use token_service::store::{ClientStore, StoreError};
 use token_service::tokens::{AccessTokenVerifier, TokenSettings};
@@ -91,7 +93,7 @@ async fn dynamodb_stores_and_clients_table() -> (Stores, String) {
     ensure_clients_table(&client, &clients_table).await;
     ensure_api_keys_table(&client, &keys_table).await;
     let stores = Stores {
-        clients: Arc::new(DynamoDbStore::new(client.clone(), &clients_table)),
+        clients: Arc::new(DynamoDbClientStore::new(client.clone(), &clients_table)),
         keys: Arc::new(DynamoDbApiKeyStore::new(
             client,
             keys_table,

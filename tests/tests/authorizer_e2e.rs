@@ -7,9 +7,9 @@ use integration_tests::authorizer::{Shape, event_with_token, fixtures_dir, set_a
 use integration_tests::{lambda_endpoint, required_env};
 use serde_json::{Value, json};
 use std::process::Command;
-use token_service::client_admin::{IssuedCredentials, NewClient, register};
-use token_service::clients::AccessLevel;
-use token_service::clock::now_unix;
+use token_service::admin::clients::{IssuedCredentials, NewClient, register};
+use token_service::domain::client::AccessLevel;
+use token_service::domain::time::now_unix;
 use token_service::store::ClientStore;
 use token_service::store::sqlite::SqliteStore;
 

@@ -14,12 +14,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use token_service::admin::clients::{NewClient, register};
 use token_service::authz::{
-    AccessPolicy, AccessRequest, Decision, HttpApiResponse, RequestAuthorizer, Unauthenticated,
+    AccessPolicy, AccessRequest, Decision, RequestAuthorizer, Unauthenticated,
 };
-use token_service::client_admin::{NewClient, register};
-use token_service::clients::{AccessLevel, Client};
-use token_service::clock::now_unix;
+use token_service::config::HttpApiResponse;
+use token_service::domain::client::{AccessLevel, Client};
+use token_service::domain::time::now_unix;
 use token_service::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
 use token_service::entrypoints::whoami::handle_whoami_request;
 use token_service::keys::{
@@ -28,7 +29,7 @@ use token_service::keys::{
 };
 use token_service::oauth::{TokenEndpoint, TokenEndpointKind, TokenRequest};
 use token_service::store::ClientStore;
-use token_service::store::memory::MemoryStore;
+use token_service::store::memory::MemoryClientStore;
 use token_service::tokens::{TokenSettings, VerifyError, mint_access_token, sign_jwt};
 
 const ISSUER: &str = "https://auth.example.test";
@@ -67,7 +68,7 @@ impl World {
             loads: AtomicUsize::new(0),
         });
         let cache = Arc::new(KeyCache::new(source.clone(), Duration::from_secs(300)));
-        let store = Arc::new(MemoryStore::default());
+        let store = Arc::new(MemoryClientStore::default());
         let mut clients = HashMap::new();
         for (id, level, lp, scopes) in [
             (
@@ -686,11 +687,11 @@ async fn unknown_kids_cannot_hammer_the_key_source() {
 
 // ---- whoami -----------------------------------------------------------------------------
 
-#[test]
-fn whoami_echoes_the_authorizer_context_of_an_http_api_request() {
+#[tokio::test]
+async fn whoami_echoes_the_authorizer_context_of_an_http_api_request() {
     let text = fixture_text("whoami-http-api-v2.json").replace("{{TOKEN}}", "x");
     let request = lambda_http::request::from_str(&text).unwrap();
-    let response = handle_whoami_request(&request);
+    let response = handle_whoami_request(request).await;
     assert_eq!(response.status(), 200);
     let body = match response.body() {
         lambda_http::Body::Text(t) => t.clone(),
@@ -704,14 +705,14 @@ fn whoami_echoes_the_authorizer_context_of_an_http_api_request() {
     );
 }
 
-#[test]
-fn whoami_without_an_authorizer_context_says_it_is_misconfigured() {
+#[tokio::test]
+async fn whoami_without_an_authorizer_context_says_it_is_misconfigured() {
     let mut e: Value = serde_json::from_str(&fixture_text("whoami-http-api-v2.json")).unwrap();
     e["requestContext"]
         .as_object_mut()
         .unwrap()
         .remove("authorizer");
     let request = lambda_http::request::from_str(&e.to_string()).unwrap();
-    let response = handle_whoami_request(&request);
+    let response = handle_whoami_request(request).await;
     assert_eq!(response.status(), 500);
 }

@@ -6,9 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use integration_tests::{lambda_endpoint, required_env, unique_name};
 use serde_json::Value;
-use token_service::client_admin::{IssuedCredentials, NewClient, register};
-use token_service::clients::AccessLevel;
-use token_service::clock::now_unix;
+use token_service::admin::clients::{IssuedCredentials, NewClient, register};
+use token_service::domain::client::AccessLevel;
+use token_service::domain::time::now_unix;
 use token_service::store::ClientStore;
 use token_service::store::sqlite::SqliteStore;
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_secretsmanager::primitives::Blob;
 use integration_tests::{moto_sdk_config, unique_name};
-use token_service::clock::now_unix;
-use token_service::keys::secrets_manager::SecretsManagerKeySource;
+use token_service::domain::time::now_unix;
+use token_service::keys::source::secrets_manager::SecretsManagerKeySource;
 use token_service::keys::{
     KeyCache, KeyError, KeySetDocument, KeySetSource, KeySetStore, KeyState, SigningAlgorithm,
     initial_document, rotate,

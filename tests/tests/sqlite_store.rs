@@ -50,7 +50,7 @@ async fn a_second_store_on_the_same_file_sees_the_first_ones_writes() {
     assert_eq!(
         writer.list().await.expect("list"),
         vec![
-            token_service::clients::Client {
+            token_service::domain::client::Client {
                 enabled: false,
                 ..created
             },

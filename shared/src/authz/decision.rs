@@ -10,12 +10,13 @@
 
 use std::sync::Arc;
 
-use super::credentials::Presented;
 use super::policy::{AccessPolicy, DenyReason, PolicyDecision};
-use super::{AuthMethod, Principal};
-use crate::credentials::hash_secret;
+use super::presented::Presented;
+use super::{CredentialKind, Principal};
+use crate::domain::legacy_api_key::validate_api_key;
+use crate::domain::secret::hash_secret;
 use crate::keys::KeyCache;
-use crate::store::api_keys::{ApiKeyReader, validate_api_key};
+use crate::store::ApiKeyReader;
 use crate::store::{ClientReader, StoreError};
 use crate::tokens::{AccessTokenVerifier, VerifyError};
 
@@ -211,7 +212,7 @@ impl Decision {
         }
     }
 
-    pub fn auth_method(&self) -> Option<AuthMethod> {
+    pub fn auth_method(&self) -> Option<CredentialKind> {
         self.principal().map(|p| p.auth_method)
     }
 }
@@ -219,14 +220,15 @@ impl Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::{AccessLevel, Client, GrantType, StoredSecret};
+    use crate::domain::LegacyApiKey;
+    use crate::domain::client::{AccessLevel, Client, GrantType, StoredSecret};
     use crate::keys::{
         KeyError, KeySet, KeySetDocument, KeySetSource, SigningAlgorithm, initial_document,
     };
+    use crate::store::ApiKeyStore;
     use crate::store::ClientStore;
-    use crate::store::api_keys::{ApiKeyStore, LegacyApiKey};
-    use crate::store::memory::MemoryStore;
-    use crate::store::memory_api_keys::MemoryApiKeyStore;
+    use crate::store::memory::MemoryApiKeyStore;
+    use crate::store::memory::MemoryClientStore;
     use crate::tokens::{TokenSettings, mint_access_token};
     use async_trait::async_trait;
     use std::time::Duration;
@@ -275,7 +277,7 @@ mod tests {
     struct World {
         authorizer: RequestAuthorizer,
         keys: KeySet,
-        clients: Arc<MemoryStore>,
+        clients: Arc<MemoryClientStore>,
         api_keys: Arc<MemoryApiKeyStore>,
     }
 
@@ -286,7 +288,7 @@ mod tests {
             Arc::new(Fixed(document)),
             Duration::from_secs(300),
         ));
-        let clients = Arc::new(MemoryStore::default());
+        let clients = Arc::new(MemoryClientStore::default());
         clients
             .create(&client(
                 "lp-client",
@@ -323,9 +325,15 @@ mod tests {
             issuer: ISSUER.into(),
             audience: AUDIENCE.into(),
         };
-        mint_access_token(&settings, keys, client, &[], crate::clock::now_unix())
-            .unwrap()
-            .token
+        mint_access_token(
+            &settings,
+            keys,
+            client,
+            &[],
+            crate::domain::time::now_unix(),
+        )
+        .unwrap()
+        .token
     }
 
     fn request<'a>(
@@ -364,7 +372,7 @@ mod tests {
         };
         assert_eq!(principal.client_id, "lp-client");
         assert_eq!(principal.labelpartner.as_deref(), Some("lp-1"));
-        assert_eq!(principal.auth_method, AuthMethod::OAuth2);
+        assert_eq!(principal.auth_method, CredentialKind::OAuth2);
         assert!(principal.jti.is_some());
     }
 
@@ -458,7 +466,7 @@ mod tests {
         let Decision::Allow(principal) = decision else {
             panic!("expected allow, got {decision:?}");
         };
-        assert_eq!(principal.auth_method, AuthMethod::ApiKey);
+        assert_eq!(principal.auth_method, CredentialKind::ApiKey);
         assert_eq!(principal.client_id, "lp-client");
         assert_eq!(principal.scope, "accounts:read");
         assert_eq!(principal.jti, None);

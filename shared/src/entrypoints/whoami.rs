@@ -5,20 +5,9 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Map, Value, json};
 
-use crate::oauth::HttpResponse;
-
-use super::lambda::to_lambda_response;
-
-/// The context keys the authorizer sets (see [`super::authorizer::AuthorizerContext`]).
-pub const CONTEXT_KEYS: [&str; 7] = [
-    "sub",
-    "client_id",
-    "access_level",
-    "labelpartner",
-    "scope",
-    "jti",
-    "auth_method",
-];
+use super::authorizer::AuthorizerContext;
+use super::to_lambda_response;
+use crate::http::HttpResponse;
 
 /// The authorizer context of a request: `requestContext.authorizer.lambda` on HTTP APIs, the
 /// flattened `requestContext.authorizer` on REST APIs. Only the keys the authorizer sets.
@@ -28,15 +17,15 @@ pub fn authorizer_context(request: &Request) -> Option<Map<String, Value>> {
         RequestContext::ApiGatewayV1(context) => &context.authorizer.fields,
         _ => return None,
     };
-    let context: Map<String, Value> = CONTEXT_KEYS
+    let context: Map<String, Value> = AuthorizerContext::KEYS
         .iter()
         .filter_map(|key| fields.get(*key).map(|v| (key.to_string(), v.clone())))
         .collect();
     (!context.is_empty()).then_some(context)
 }
 
-pub fn handle_whoami_request(request: &Request) -> Response<Body> {
-    let response = match authorizer_context(request) {
+pub async fn handle_whoami_request(request: Request) -> Response<Body> {
+    let response = match authorizer_context(&request) {
         Some(context) => HttpResponse::no_store_json(200, &Value::Object(context)),
         None => HttpResponse::no_store_json(
             500,

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{KeyEntry, KeyError, KeySetDocument, KeyState, SigningAlgorithm};
-use crate::credentials::random_bytes;
+use crate::domain::secret::random_bytes;
 
 pub fn generate_entry(
     alg: SigningAlgorithm,

@@ -38,7 +38,7 @@ impl std::fmt::Debug for KeySet {
 const MAX_KID_LEN: usize = 64;
 
 /// The kids we generate and accept: short, and no character a path or a query could use.
-pub(crate) fn valid_kid(kid: &str) -> bool {
+pub fn valid_kid(kid: &str) -> bool {
     !kid.is_empty()
         && kid.len() <= MAX_KID_LEN
         && kid

@@ -12,20 +12,16 @@
 mod algorithm;
 pub mod cache;
 mod document;
-pub mod file;
 mod generate;
-mod in_memory;
 mod keyset;
-pub mod secrets_manager;
 mod signing_key;
+pub mod source;
 
 pub use algorithm::SigningAlgorithm;
 pub use cache::KeyCache;
 pub use document::{KeyEntry, KeySetDocument, KeyState};
 pub use generate::{generate_entry, initial_document, rotate};
-pub use in_memory::InMemoryKeySource;
-pub(crate) use keyset::valid_kid as keyset_valid_kid;
-pub use keyset::{KeySet, VerificationKey};
+pub use keyset::{KeySet, VerificationKey, valid_kid};
 pub use signing_key::SigningKey;
 
 use async_trait::async_trait;

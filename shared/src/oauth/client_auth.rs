@@ -7,8 +7,7 @@ use std::borrow::Cow;
 
 use super::error::OAuthError;
 use super::form::Form;
-use crate::clients::Client;
-use crate::credentials::{SecretHash, hash_secret};
+use crate::domain::{Client, SecretHash, hash_secret};
 use crate::store::ClientReader;
 
 /// Longer than any id or secret we issue or accept; longer input is refused before any lookup.
@@ -16,7 +15,7 @@ const MAX_CLIENT_ID_LEN: usize = 128;
 const MAX_SECRET_LEN: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMethod {
+pub enum ClientAuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
 }
@@ -26,7 +25,7 @@ pub enum AuthMethod {
 pub struct PresentedCredentials {
     pub client_id: String,
     pub secret: String,
-    pub method: AuthMethod,
+    pub method: ClientAuthMethod,
 }
 
 impl std::fmt::Debug for PresentedCredentials {
@@ -63,14 +62,14 @@ pub fn presented_credentials(
             Ok(PresentedCredentials {
                 client_id,
                 secret,
-                method: AuthMethod::ClientSecretBasic,
+                method: ClientAuthMethod::ClientSecretBasic,
             })
         }
         None => match (form_id, form_secret) {
             (Some(id), Some(secret)) => Ok(PresentedCredentials {
                 client_id: id.to_string(),
                 secret: secret.to_string(),
-                method: AuthMethod::ClientSecretPost,
+                method: ClientAuthMethod::ClientSecretPost,
             }),
             // No public clients: a request without a secret fails client authentication.
             _ => Err(OAuthError::client_authentication_failed(false)),
@@ -124,14 +123,44 @@ fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Looks the client up and checks its secret. Unknown client, wrong secret and disabled client
-/// all end in the same `invalid_client`, after the same amount of hashing work.
+/// Why a looked-up client's authentication failed (for logs; the caller sees one
+/// `invalid_client` whatever the reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthFailure {
+    WrongSecret,
+    Disabled,
+}
+
+impl ClientAuthFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuthFailure::WrongSecret => "wrong secret",
+            ClientAuthFailure::Disabled => "disabled",
+        }
+    }
+}
+
+/// The rule of client authentication for a client that exists: one of its live secrets matches
+/// and it is enabled. The secret is compared before the status, so a disabled client costs the
+/// same work as an enabled one.
+pub fn verify_client(client: &Client, secret: &str, now: i64) -> Result<(), ClientAuthFailure> {
+    if !secret_matches(client, secret, now) {
+        return Err(ClientAuthFailure::WrongSecret);
+    }
+    if !client.enabled {
+        return Err(ClientAuthFailure::Disabled);
+    }
+    Ok(())
+}
+
+/// Looks the client up and verifies it. Unknown client, wrong secret and disabled client all end
+/// in the same `invalid_client`, after the same amount of hashing work.
 pub async fn authenticate(
     clients: &dyn ClientReader,
     presented: &PresentedCredentials,
     now: i64,
 ) -> Result<Client, OAuthError> {
-    let used_basic = presented.method == AuthMethod::ClientSecretBasic;
+    let used_basic = presented.method == ClientAuthMethod::ClientSecretBasic;
     let failed = || OAuthError::client_authentication_failed(used_basic);
     if presented.client_id.len() > MAX_CLIENT_ID_LEN || presented.secret.len() > MAX_SECRET_LEN {
         return Err(failed());
@@ -146,16 +175,17 @@ pub async fn authenticate(
         tracing::info!(client_id = %presented.client_id, "unknown client");
         return Err(failed());
     };
-    let secret_ok = secret_matches(&client, &presented.secret, now);
-    if !secret_ok || !client.enabled {
-        tracing::info!(
-            client_id = %client.client_id,
-            reason = if secret_ok { "disabled" } else { "wrong secret" },
-            "client authentication failed"
-        );
-        return Err(failed());
+    match verify_client(&client, &presented.secret, now) {
+        Ok(()) => Ok(client),
+        Err(reason) => {
+            tracing::info!(
+                client_id = %client.client_id,
+                reason = reason.as_str(),
+                "client authentication failed"
+            );
+            Err(failed())
+        }
     }
-    Ok(client)
 }
 
 const DUMMY_HASH: SecretHash = SecretHash([0u8; 32]);
@@ -168,29 +198,22 @@ pub fn secret_matches(client: &Client, presented: &str, now: i64) -> bool {
         .secrets
         .iter()
         .filter(|s| s.is_live(now))
-        .fold(false, |matched, s| {
-            let eq: bool =
-                subtle::ConstantTimeEq::ct_eq(&s.hash.0[..], &presented_hash.0[..]).into();
-            matched | eq
-        })
+        .fold(false, |matched, s| matched | s.hash.ct_eq(&presented_hash))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::oauth::ErrorCode;
+    use crate::testing::basic;
 
     const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
-
-    fn basic(id: &str, secret: &str) -> String {
-        format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
-    }
 
     #[test]
     fn credentials_from_the_body_are_client_secret_post() {
         let form = Form::parse(FORM, b"client_id=abc&client_secret=s3cret").unwrap();
         let p = presented_credentials(None, &form).unwrap();
-        assert_eq!(p.method, AuthMethod::ClientSecretPost);
+        assert_eq!(p.method, ClientAuthMethod::ClientSecretPost);
         assert_eq!((p.client_id.as_str(), p.secret.as_str()), ("abc", "s3cret"));
     }
 
@@ -198,7 +221,7 @@ mod tests {
     fn credentials_from_basic_are_form_url_decoded() {
         let form = Form::default();
         let p = presented_credentials(Some(&basic("a%3Ab", "x+y%25")), &form).unwrap();
-        assert_eq!(p.method, AuthMethod::ClientSecretBasic);
+        assert_eq!(p.method, ClientAuthMethod::ClientSecretBasic);
         assert_eq!((p.client_id.as_str(), p.secret.as_str()), ("a:b", "x y%"));
     }
 
@@ -246,5 +269,44 @@ mod tests {
         assert!(!e.basic_challenge);
         let e = presented_credentials(None, &Form::default()).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidClient);
+    }
+}
+
+#[cfg(test)]
+mod verify_tests {
+    use super::*;
+    use crate::testing::client;
+
+    #[test]
+    fn a_live_secret_of_an_enabled_client_verifies() {
+        let c = client("c1").secret("right").build();
+        assert_eq!(verify_client(&c, "right", 0), Ok(()));
+    }
+
+    #[test]
+    fn a_wrong_secret_is_refused_before_the_status_is_looked_at() {
+        let c = client("c1").secret("right").disabled().build();
+        assert_eq!(
+            verify_client(&c, "wrong", 0),
+            Err(ClientAuthFailure::WrongSecret)
+        );
+        assert_eq!(
+            verify_client(&c, "right", 0),
+            Err(ClientAuthFailure::Disabled)
+        );
+    }
+
+    #[test]
+    fn an_expired_secret_no_longer_verifies() {
+        let c = client("c1")
+            .secret("new")
+            .expiring_secret("old", 100)
+            .build();
+        assert_eq!(verify_client(&c, "old", 99), Ok(()));
+        assert_eq!(
+            verify_client(&c, "old", 100),
+            Err(ClientAuthFailure::WrongSecret)
+        );
+        assert_eq!(verify_client(&c, "new", 100), Ok(()));
     }
 }

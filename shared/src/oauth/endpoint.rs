@@ -5,24 +5,15 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use super::client_auth::{authenticate, presented_credentials};
-use super::client_credentials::grant_client_credentials;
-use super::error::{ErrorCode, OAuthError};
+use super::error::OAuthError;
 use super::form::Form;
-use super::response::HttpResponse;
-use crate::clients::Client;
-use crate::clock::now_unix;
+use super::grant::{GrantRequest, TokenEndpointKind, grant_client_credentials, parse_grant};
+use crate::domain::Client;
+use crate::domain::time::now_unix;
+use crate::http::HttpResponse;
 use crate::keys::KeyCache;
 use crate::store::ClientReader;
 use crate::tokens::{TokenSettings, mint_access_token};
-
-/// Which public contract a request came in on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenEndpointKind {
-    /// `POST /v1/token` (AM-API): `grant_type` is optional and defaults to `client_credentials`.
-    AccountManagementV1,
-    /// `POST /oauth/v2/token`: `grant_type` is required (RFC 6749 §4.4.2).
-    OAuthV2,
-}
 
 /// The parts of an HTTP request the token endpoint reads.
 #[derive(Debug, Clone, Copy)]
@@ -91,22 +82,10 @@ impl TokenEndpoint {
         now: i64,
     ) -> Result<HttpResponse, OAuthError> {
         let form = Form::parse(request.content_type, request.body)?;
-        let grant_type = match (form.get("grant_type"), kind) {
-            (Some(grant), _) => grant,
-            (None, TokenEndpointKind::AccountManagementV1) => "client_credentials",
-            (None, TokenEndpointKind::OAuthV2) => {
-                return Err(OAuthError::invalid_request("grant_type is required"));
-            }
-        };
-        if grant_type != "client_credentials" {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                "this endpoint supports the client_credentials grant only",
-            ));
-        }
+        let GrantRequest::ClientCredentials { scope } = parse_grant(&form, kind)?;
         let presented = presented_credentials(request.authorization, &form)?;
         let client = authenticate(self.clients.as_ref(), &presented, now).await?;
-        let scopes = grant_client_credentials(&client, form.get("scope"))?;
+        let scopes = grant_client_credentials(&client, scope)?;
         let keys = self.keys.current().await.map_err(|error| {
             tracing::error!(%error, "signing keys unavailable");
             OAuthError::server_error()

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use std::borrow::Cow;
 
-use super::response::HttpResponse;
+use crate::http::HttpResponse;
 
 /// RFC 6749 §5.2 error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,13 +1,19 @@
 //! The token endpoint as plain Rust: no HTTP framework, no Lambda, no AWS types.
+//!
+//! A request goes [`form`] → [`grant`] (which grant, pure) → [`client_auth`] (who is asking) →
+//! [`scope`] → a token from [`crate::tokens`]; every refusal is an [`OAuthError`] and leaves
+//! through [`error`], the one place that writes the RFC 6749 §5.2 JSON.
 
 pub mod client_auth;
-pub mod client_credentials;
 pub mod endpoint;
 pub mod error;
 pub mod form;
-pub mod response;
+pub mod grant;
+pub mod legacy_key_removal;
+pub mod metadata;
 pub mod scope;
 
-pub use endpoint::{TokenEndpoint, TokenEndpointKind, TokenRequest};
+pub use endpoint::{AfterIssue, TokenEndpoint, TokenRequest};
 pub use error::{ErrorCode, OAuthError};
-pub use response::HttpResponse;
+pub use grant::TokenEndpointKind;
+pub use legacy_key_removal::RemoveLegacyKeysOnIssue;

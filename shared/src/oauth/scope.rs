@@ -1,7 +1,7 @@
 //! RFC 6749 §3.3 scope parsing and the "requested ⊆ allowed" rule.
 
 use super::error::{ErrorCode, OAuthError};
-use crate::clients::is_scope_token;
+use crate::domain::client::is_scope_token;
 
 /// The scopes to grant: all requested ones if each is allowed, else `invalid_scope`. When the
 /// request names none, the client's allowed scopes are the pre-defined default (RFC 6749 §3.3).

@@ -1,17 +1,17 @@
 //! Storage ports and their adapters.
 //!
-//! Ports are sized to what a caller needs: the token function only reads clients
-//! ([`ClientReader`]); the CLI manages them ([`ClientStore`]).
+//! Ports are sized to their callers: the token function reads clients ([`ClientReader`]) and
+//! removes legacy API keys ([`ApiKeyRemover`]); the authorizer looks keys up
+//! ([`ApiKeyReader`]); the CLI manages both ([`ClientStore`], [`ApiKeyStore`]). Each backend
+//! folder implements every port it serves: [`sqlite`] (the embedded default, one file),
+//! [`dynamodb`] (AWS) and [`memory`] (tests of the logic above the ports).
 
 use async_trait::async_trait;
 
-use crate::clients::Client;
+use crate::domain::{Client, LegacyApiKey, SecretHash};
 
-pub mod api_keys;
 pub mod dynamodb;
-pub mod dynamodb_api_keys;
 pub mod memory;
-pub mod memory_api_keys;
 pub mod sqlite;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +47,44 @@ pub trait ClientStore: ClientReader {
     async fn disable(&self, client_id: &str) -> Result<(), StoreError>;
 }
 
+/// What the authorizer needs of the legacy API keys: one lookup by hash.
+#[async_trait]
+pub trait ApiKeyReader: Send + Sync {
+    async fn find(&self, key_sha256: &SecretHash) -> Result<Option<LegacyApiKey>, StoreError>;
+}
+
+/// What the token function needs: removing a client's keys once it uses OAuth.
+#[async_trait]
+pub trait ApiKeyRemover: Send + Sync {
+    /// Deletes every key of a client, then clears the client's `has_legacy_api_keys`; returns how
+    /// many keys were deleted. The flag is cleared only once the keys are gone, so a failure
+    /// leaves it set and the next call retries.
+    async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError>;
+}
+
+/// What the CLI needs: the whole life of the keys.
+#[async_trait]
+pub trait ApiKeyStore: ApiKeyReader + ApiKeyRemover {
+    /// Stores the key and marks its client as holding legacy keys, both or neither.
+    /// [`StoreError::NotFound`] when the client does not exist, [`StoreError::AlreadyExists`]
+    /// when the same key is already stored (for any client).
+    async fn import_key(&self, key: &LegacyApiKey) -> Result<(), StoreError>;
+
+    /// Every key, or the keys of one client, ordered by client then hash.
+    async fn list_keys(&self, client_id: Option<&str>) -> Result<Vec<LegacyApiKey>, StoreError>;
+
+    /// Deletes one key ([`StoreError::NotFound`] when it is not stored).
+    async fn revoke_key(&self, key_sha256: &SecretHash) -> Result<(), StoreError>;
+}
+
+/// Every adapter checks a client before writing it, so no half-valid record is ever stored.
 fn validated(client: &Client) -> Result<(), StoreError> {
     client
         .validate()
         .map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// Keys in the order every adapter lists them: by client, then by hash.
+fn sort_keys(keys: &mut [LegacyApiKey]) {
+    keys.sort_by(|a, b| (&a.client_id, a.key_sha256.0).cmp(&(&b.client_id, b.key_sha256.0)));
 }

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::clients::AccessLevel;
+use crate::domain::client::AccessLevel;
 
 /// RFC 9068 §2.2 claims plus the two the reference APIs authorize on: `access_level` and
 /// `labelpartner`.

@@ -2,8 +2,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{AccessTokenClaims, sign_jwt};
-use crate::clients::Client;
-use crate::credentials::random_bytes;
+use crate::domain::client::Client;
+use crate::domain::secret::random_bytes;
 use crate::keys::{KeyError, KeySet};
 
 /// What every token of this deployment says about its issuer and audience.

@@ -127,7 +127,7 @@ fn precheck(token: &str) -> Result<String, VerifyError> {
     // key-set refresh: only plausible kids may spend the rate-limited refresh.
     header
         .kid
-        .filter(|kid| crate::keys::keyset_valid_kid(kid))
+        .filter(|kid| crate::keys::valid_kid(kid))
         .ok_or(VerifyError::UnknownKey)
 }
 

@@ -5,9 +5,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
-use crate::credentials::SecretHash;
-use crate::store::StoreError;
-use crate::store::api_keys::{ApiKeyReader, ApiKeyStore, LegacyApiKey};
+use crate::domain::{LegacyApiKey, SecretHash};
+use crate::store::{ApiKeyReader, ApiKeyRemover, ApiKeyStore, StoreError};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -132,7 +131,10 @@ impl ApiKeyStore for SqliteStore {
         }
         Ok(())
     }
+}
 
+#[async_trait]
+impl ApiKeyRemover for SqliteStore {
     async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(StoreError::backend)?;
@@ -155,8 +157,8 @@ impl ApiKeyStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::{AccessLevel, Client, GrantType, StoredSecret};
-    use crate::credentials::hash_secret;
+    use crate::domain::client::{AccessLevel, Client, GrantType, StoredSecret};
+    use crate::domain::secret::hash_secret;
     use crate::store::{ClientReader, ClientStore};
 
     fn client(id: &str) -> Client {

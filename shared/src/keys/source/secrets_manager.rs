@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 
-use super::{KeyError, KeySetDocument, KeySetSource, KeySetStore};
+use crate::keys::{KeyError, KeySetDocument, KeySetSource, KeySetStore};
 
 pub struct SecretsManagerKeySource {
     client: Client,

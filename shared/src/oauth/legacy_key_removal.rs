@@ -8,16 +8,16 @@
 
 use std::sync::Arc;
 
-use crate::clients::Client;
-use crate::oauth::endpoint::AfterIssue;
-use crate::store::api_keys::ApiKeyStore;
+use super::endpoint::AfterIssue;
+use crate::domain::Client;
+use crate::store::ApiKeyRemover;
 
 pub struct RemoveLegacyKeysOnIssue {
-    keys: Arc<dyn ApiKeyStore>,
+    keys: Arc<dyn ApiKeyRemover>,
 }
 
 impl RemoveLegacyKeysOnIssue {
-    pub fn new(keys: Arc<dyn ApiKeyStore>) -> Self {
+    pub fn new(keys: Arc<dyn ApiKeyRemover>) -> Self {
         RemoveLegacyKeysOnIssue { keys }
     }
 }
@@ -46,32 +46,12 @@ impl AfterIssue for RemoveLegacyKeysOnIssue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::{AccessLevel, GrantType, StoredSecret};
-    use crate::credentials::{SecretHash, hash_secret};
-    use crate::store::api_keys::{ApiKeyReader, LegacyApiKey};
-    use crate::store::memory::MemoryStore;
-    use crate::store::memory_api_keys::MemoryApiKeyStore;
-    use crate::store::{ClientReader, ClientStore, StoreError};
+    use crate::domain::LegacyApiKey;
+    use crate::store::memory::{MemoryApiKeyStore, MemoryClientStore};
+    use crate::store::{ApiKeyStore, ClientReader, ClientStore, StoreError};
+    use crate::testing::client;
     use async_trait::async_trait;
     use std::sync::atomic::{AtomicUsize, Ordering};
-
-    fn client(id: &str) -> Client {
-        Client {
-            client_id: id.into(),
-            secrets: vec![StoredSecret {
-                hash: hash_secret("s"),
-                expires_at: None,
-            }],
-            access_level: AccessLevel::Admin,
-            labelpartner: None,
-            allowed_grant_types: vec![GrantType::ClientCredentials],
-            allowed_scopes: vec![],
-            access_token_ttl: 3600,
-            enabled: true,
-            created_at: 0,
-            has_legacy_api_keys: false,
-        }
-    }
 
     /// Counts calls, and fails the first `failures` removals.
     struct Flaky {
@@ -81,23 +61,7 @@ mod tests {
     }
 
     #[async_trait]
-    impl ApiKeyReader for Flaky {
-        async fn find(&self, h: &SecretHash) -> Result<Option<LegacyApiKey>, StoreError> {
-            self.inner.find(h).await
-        }
-    }
-
-    #[async_trait]
-    impl ApiKeyStore for Flaky {
-        async fn import_key(&self, key: &LegacyApiKey) -> Result<(), StoreError> {
-            self.inner.import_key(key).await
-        }
-        async fn list_keys(&self, id: Option<&str>) -> Result<Vec<LegacyApiKey>, StoreError> {
-            self.inner.list_keys(id).await
-        }
-        async fn revoke_key(&self, h: &SecretHash) -> Result<(), StoreError> {
-            self.inner.revoke_key(h).await
-        }
+    impl ApiKeyRemover for Flaky {
         async fn remove_for_client(&self, id: &str) -> Result<usize, StoreError> {
             let n = self.calls.fetch_add(1, Ordering::SeqCst);
             if n < self.failures {
@@ -107,21 +71,28 @@ mod tests {
         }
     }
 
-    async fn setup(failures: usize) -> (Arc<MemoryStore>, Arc<Flaky>) {
-        let clients = Arc::new(MemoryStore::default());
-        clients.create(&client("legacy")).await.unwrap();
-        clients.create(&client("modern")).await.unwrap();
+    async fn setup(failures: usize) -> (Arc<MemoryClientStore>, Arc<Flaky>) {
+        let clients = Arc::new(MemoryClientStore::default());
+        clients
+            .create(&client("legacy").admin().build())
+            .await
+            .unwrap();
+        clients
+            .create(&client("modern").admin().build())
+            .await
+            .unwrap();
+        let inner = MemoryApiKeyStore::new(Arc::clone(&clients));
+        for key in ["legacy-key-1111111111", "legacy-key-2222222222"] {
+            inner
+                .import_key(&LegacyApiKey::from_key(key, "legacy", 0).unwrap())
+                .await
+                .unwrap();
+        }
         let keys = Arc::new(Flaky {
-            inner: MemoryApiKeyStore::new(Arc::clone(&clients)),
+            inner,
             calls: AtomicUsize::new(0),
             failures,
         });
-        keys.import_key(&LegacyApiKey::from_key("legacy-key-1111111111", "legacy", 0).unwrap())
-            .await
-            .unwrap();
-        keys.import_key(&LegacyApiKey::from_key("legacy-key-2222222222", "legacy", 0).unwrap())
-            .await
-            .unwrap();
         (clients, keys)
     }
 
@@ -141,7 +112,13 @@ mod tests {
         let legacy = clients.get("legacy").await.unwrap().unwrap();
         assert!(legacy.has_legacy_api_keys);
         hook.after_issue(&legacy).await;
-        assert!(keys.list_keys(Some("legacy")).await.unwrap().is_empty());
+        assert!(
+            keys.inner
+                .list_keys(Some("legacy"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let after = clients.get("legacy").await.unwrap().unwrap();
         assert!(!after.has_legacy_api_keys);
         // The next issue reads the cleared flag and makes no call.
@@ -157,9 +134,15 @@ mod tests {
             .await;
         let still = clients.get("legacy").await.unwrap().unwrap();
         assert!(still.has_legacy_api_keys);
-        assert_eq!(keys.list_keys(Some("legacy")).await.unwrap().len(), 2);
+        assert_eq!(keys.inner.list_keys(Some("legacy")).await.unwrap().len(), 2);
         hook.after_issue(&still).await;
-        assert!(keys.list_keys(Some("legacy")).await.unwrap().is_empty());
+        assert!(
+            keys.inner
+                .list_keys(Some("legacy"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(
             !clients
                 .get("legacy")

@@ -1,4 +1,5 @@
-//! A framework-neutral HTTP response; the entrypoints translate it for `lambda_http`.
+//! What every entrypoint answers, framework-neutral ([`HttpResponse`]; the entrypoints translate
+//! it for `lambda_http`), and the HTTP syntax rules the logic shares.
 
 use serde::Serialize;
 
@@ -52,4 +53,10 @@ impl HttpResponse {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// An HTTP method as API Gateway names it in an ARN and as a policy may name it: 1 to 16
+/// upper-case ASCII letters.
+pub fn is_method_token(method: &str) -> bool {
+    !method.is_empty() && method.len() <= 16 && method.bytes().all(|b| b.is_ascii_uppercase())
 }

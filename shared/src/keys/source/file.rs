@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{KeyError, KeySetDocument, KeySetSource, KeySetStore};
+use crate::keys::{KeyError, KeySetDocument, KeySetSource, KeySetStore};
 
 pub struct FileKeySource {
     path: PathBuf,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-use crate::credentials::SecretHash;
+use crate::domain::secret::SecretHash;
 
 /// Access tokens live one hour unless a client says otherwise (am-api-oauth2: `expires_in` 3600).
 pub const DEFAULT_ACCESS_TOKEN_TTL: u32 = 3600;
@@ -127,7 +127,7 @@ impl Client {
     /// Checks the invariants every stored client must hold; stores and the CLI call it before a
     /// write so that no half-valid record is ever persisted.
     pub fn validate(&self) -> Result<(), ClientError> {
-        crate::credentials::validate_client_id(&self.client_id)
+        crate::domain::secret::validate_client_id(&self.client_id)
             .map_err(|e| ClientError::Invalid(e.to_string()))?;
         match (self.access_level, &self.labelpartner) {
             (AccessLevel::Labelpartner, None) => {
@@ -192,7 +192,7 @@ pub fn is_scope_token(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::hash_secret;
+    use crate::domain::secret::hash_secret;
 
     fn client() -> Client {
         Client {

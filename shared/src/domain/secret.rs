@@ -26,10 +26,15 @@ const ALPHANUMERIC: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 pub struct SecretHash(pub [u8; 32]);
 
 impl SecretHash {
+    /// Whether `presented` hashes to this hash, compared in constant time.
+    pub fn matches(&self, presented: &str) -> bool {
+        self.ct_eq(&hash_secret(presented))
+    }
+
     /// Compares in constant time, so response timing says nothing about how much of a guess
     /// matched.
-    pub fn matches(&self, presented: &str) -> bool {
-        hash_secret(presented).0.ct_eq(&self.0).into()
+    pub fn ct_eq(&self, other: &SecretHash) -> bool {
+        self.0.ct_eq(&other.0).into()
     }
 
     pub fn to_hex(&self) -> String {

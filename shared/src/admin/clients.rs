@@ -1,10 +1,12 @@
 //! Operator actions on clients: registration with generated credentials and secret rotation.
 //! The CLI prints what these return; the plaintext secret exists only in that output.
 
-use crate::clients::{
+use crate::domain::client::{
     AccessLevel, Client, ClientError, DEFAULT_ACCESS_TOKEN_TTL, GrantType, StoredSecret,
 };
-use crate::credentials::{generate_client_id, generate_client_secret, hash_secret};
+use crate::domain::secret::{
+    CredentialError, generate_client_id, generate_client_secret, hash_secret,
+};
 
 #[derive(Debug, Clone)]
 pub struct NewClient {
@@ -15,6 +17,51 @@ pub struct NewClient {
     pub allowed_scopes: Vec<String>,
     pub allowed_grant_types: Vec<GrantType>,
     pub access_token_ttl: Option<u32>,
+}
+
+impl NewClient {
+    /// A labelpartner client of `labelpartner` with a generated id, the client_credentials
+    /// grant, no scopes and the default token lifetime.
+    pub fn labelpartner(labelpartner: &str) -> Self {
+        NewClient {
+            client_id: None,
+            access_level: AccessLevel::Labelpartner,
+            labelpartner: Some(labelpartner.to_string()),
+            allowed_scopes: Vec::new(),
+            allowed_grant_types: Vec::new(),
+            access_token_ttl: None,
+        }
+    }
+
+    /// An admin client with a generated id, the client_credentials grant, no scopes and the
+    /// default token lifetime.
+    pub fn admin() -> Self {
+        NewClient {
+            access_level: AccessLevel::Admin,
+            labelpartner: None,
+            ..Self::labelpartner("")
+        }
+    }
+
+    pub fn with_client_id(mut self, client_id: &str) -> Self {
+        self.client_id = Some(client_id.to_string());
+        self
+    }
+
+    pub fn with_scopes(mut self, scopes: &[&str]) -> Self {
+        self.allowed_scopes = scopes.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn with_grants(mut self, grants: &[GrantType]) -> Self {
+        self.allowed_grant_types = grants.to_vec();
+        self
+    }
+
+    pub fn with_ttl(mut self, seconds: u32) -> Self {
+        self.access_token_ttl = Some(seconds);
+        self
+    }
 }
 
 /// A client and the one copy of its new secret.
@@ -31,7 +78,7 @@ impl std::fmt::Debug for IssuedCredentials {
     }
 }
 
-fn rng_failed(e: crate::credentials::CredentialError) -> ClientError {
+fn rng_failed(e: CredentialError) -> ClientError {
     ClientError::Invalid(e.to_string())
 }
 
@@ -109,14 +156,7 @@ mod tests {
     use crate::oauth::client_auth::secret_matches;
 
     fn labelpartner() -> NewClient {
-        NewClient {
-            client_id: None,
-            access_level: AccessLevel::Labelpartner,
-            labelpartner: Some("lp-7".into()),
-            allowed_scopes: vec![],
-            allowed_grant_types: vec![],
-            access_token_ttl: None,
-        }
+        NewClient::labelpartner("lp-7")
     }
 
     #[test]

@@ -1,20 +1,11 @@
-//! The embedded store: one SQLite file, for local runs and the CLI.
+//! Clients in the `clients` table, one column per field (secrets as JSON, lists space-separated).
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
-use super::{ClientReader, ClientStore, StoreError, validated};
-use crate::clients::{Client, GrantType, StoredSecret};
-
-/// The legacy API keys in the same file ([`super::api_keys::ApiKeyStore`]).
-mod api_keys;
-
-pub struct SqliteStore {
-    conn: Mutex<Connection>,
-}
+use super::SqliteStore;
+use crate::domain::{Client, GrantType, StoredSecret};
+use crate::store::{ClientReader, ClientStore, StoreError, validated};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS clients (
@@ -41,37 +32,14 @@ const COLUMNS: &str = columns!();
 /// The token path's one query, built at compile time: no allocation per request.
 const SELECT_ONE: &str = concat!("SELECT ", columns!(), " FROM clients WHERE client_id = ?1");
 
+pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(SCHEMA).map_err(StoreError::backend)
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) the database file. WAL and a busy timeout let the running
-    /// functions and the CLI share the file.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let path = path.as_ref();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(StoreError::backend)?;
-        }
-        let conn = Connection::open(path).map_err(StoreError::backend)?;
-        conn.busy_timeout(Duration::from_secs(5))
-            .map_err(StoreError::backend)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(StoreError::backend)?;
-        Self::with_connection(conn)
-    }
-
-    pub fn in_memory() -> Result<Self, StoreError> {
-        Self::with_connection(Connection::open_in_memory().map_err(StoreError::backend)?)
-    }
-
-    fn with_connection(conn: Connection) -> Result<Self, StoreError> {
-        conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
-        api_keys::migrate(&conn)?;
-        Ok(SqliteStore {
-            conn: Mutex::new(conn),
-        })
-    }
-
     /// Runs an INSERT or UPDATE whose ten parameters are the client's columns in [`COLUMNS`]
     /// order, after validating the client; returns the number of rows written.
-    fn write(&self, sql: &str, client: &Client) -> Result<usize, StoreError> {
+    fn write_client(&self, sql: &str, client: &Client) -> Result<usize, StoreError> {
         validated(client)?;
         let c = to_columns(client)?;
         self.conn()
@@ -91,10 +59,6 @@ impl SqliteStore {
                 ],
             )
             .map_err(StoreError::backend)
-    }
-
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -174,7 +138,7 @@ impl ClientStore for SqliteStore {
             columns!(),
             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (client_id) DO NOTHING"
         );
-        match self.write(sql, client)? {
+        match self.write_client(sql, client)? {
             0 => Err(StoreError::AlreadyExists),
             _ => Ok(()),
         }
@@ -197,7 +161,7 @@ impl ClientStore for SqliteStore {
         let sql = "UPDATE clients SET secrets = ?2, access_level = ?3, labelpartner = ?4, \
                    allowed_grant_types = ?5, allowed_scopes = ?6, access_token_ttl = ?7, \
                    enabled = ?8, created_at = ?9, has_legacy_api_keys = ?10 WHERE client_id = ?1";
-        match self.write(sql, client)? {
+        match self.write_client(sql, client)? {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),
         }

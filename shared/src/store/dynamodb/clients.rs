@@ -3,20 +3,19 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client as DynamoClient;
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
-use super::{ClientReader, ClientStore, StoreError, validated};
-use crate::clients::{Client, GrantType, StoredSecret};
-use crate::credentials::SecretHash;
+use super::{Item, backend, n, on_condition_failed, s, scan_all};
+use crate::domain::{Client, GrantType, SecretHash, StoredSecret};
+use crate::store::{ClientReader, ClientStore, StoreError, validated};
 
-pub struct DynamoDbStore {
+pub struct DynamoDbClientStore {
     client: DynamoClient,
     table: String,
 }
 
-impl DynamoDbStore {
+impl DynamoDbClientStore {
     /// Writes the whole client if `condition` holds, else fails with `when_not`.
     async fn put_if(
         &self,
@@ -32,41 +31,16 @@ impl DynamoDbStore {
             .condition_expression(condition)
             .send()
             .await
-            .map_err(|e| {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    when_not
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| on_condition_failed(e.into_service_error(), when_not))?;
         Ok(())
     }
 
     pub fn new(client: DynamoClient, table: impl Into<String>) -> Self {
-        DynamoDbStore {
+        DynamoDbClientStore {
             client,
             table: table.into(),
         }
     }
-}
-
-pub(super) type Item = HashMap<String, AttributeValue>;
-
-pub(super) fn backend(e: impl ProvideErrorMetadata) -> StoreError {
-    StoreError::Backend(format!(
-        "{}: {}",
-        e.code().unwrap_or("unknown"),
-        e.message().unwrap_or("no message")
-    ))
-}
-
-pub(super) fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 fn string_list(values: impl IntoIterator<Item = impl Into<String>>) -> AttributeValue {
@@ -186,7 +160,7 @@ fn from_item(item: &Item) -> Result<Client, StoreError> {
 }
 
 #[async_trait]
-impl ClientReader for DynamoDbStore {
+impl ClientReader for DynamoDbClientStore {
     /// A strongly consistent read, so that disabling a client or rotating its secret takes
     /// effect on the very next token request.
     async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
@@ -204,7 +178,7 @@ impl ClientReader for DynamoDbStore {
 }
 
 #[async_trait]
-impl ClientStore for DynamoDbStore {
+impl ClientStore for DynamoDbClientStore {
     async fn create(&self, client: &Client) -> Result<(), StoreError> {
         self.put_if(
             client,
@@ -215,26 +189,8 @@ impl ClientStore for DynamoDbStore {
     }
 
     async fn list(&self) -> Result<Vec<Client>, StoreError> {
-        let mut clients = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| backend(e.into_service_error()))?;
-            for item in page.items() {
-                clients.push(from_item(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => break,
-            }
-        }
+        let scan = self.client.scan().table_name(&self.table);
+        let mut clients = scan_all(scan, from_item).await?;
         clients.sort_by(|a, b| a.client_id.cmp(&b.client_id));
         Ok(clients)
     }
@@ -254,14 +210,7 @@ impl ClientStore for DynamoDbStore {
             .expression_attribute_values(":disabled", AttributeValue::Bool(false))
             .send()
             .await
-            .map_err(|e| {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    StoreError::NotFound
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| on_condition_failed(e.into_service_error(), StoreError::NotFound))?;
         Ok(())
     }
 }

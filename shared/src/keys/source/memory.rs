@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{KeyError, KeySetDocument, KeySetSource};
+use crate::keys::{KeyError, KeySetDocument, KeySetSource};
 
 pub struct InMemoryKeySource(pub KeySetDocument);
 

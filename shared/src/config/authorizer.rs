@@ -1,5 +1,5 @@
 //! The authorizer's own settings, read once per container. Issuer, audience, store and key
-//! source come from [`crate::config::Settings`]; every variable is listed in docs/authorizer.md.
+//! source come from [`super::Settings`]; every variable is listed in docs/authorizer.md.
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
@@ -11,8 +11,11 @@
 //! | `HTTP_API_RESPONSE` | `simple` | HTTP API answers: `simple` (`isAuthorized`) or `iam` (policy) |
 //! | `TOKEN_LEEWAY_SECONDS` | `30` | clock skew allowed on `exp`/`nbf`, at most 60 |
 
-use super::policy::{AccessPolicy, PolicyError};
-use crate::config::ConfigError;
+use std::path::PathBuf;
+
+use super::{ConfigError, env_var};
+use crate::authz::{AccessPolicy, PolicyError};
+use crate::domain::time::parse_timestamp;
 use crate::tokens::verify::MAX_LEEWAY_SECONDS;
 
 pub const DEFAULT_API_KEY_HEADER: &str = "X-Api-Key";
@@ -28,9 +31,32 @@ pub enum HttpApiResponse {
     Iam,
 }
 
+/// Where the access policy comes from. Inline and built-in policies are parsed with the
+/// settings; a policy file is read by [`PolicySource::load`], at wiring time.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    Parsed(AccessPolicy),
+    File(PathBuf),
+}
+
+impl PolicySource {
+    pub fn load(&self) -> Result<AccessPolicy, ConfigError> {
+        match self {
+            PolicySource::Parsed(policy) => Ok(policy.clone()),
+            PolicySource::File(path) => {
+                let failed = |e: &dyn std::fmt::Display| {
+                    ConfigError(format!("ACCESS_POLICY_FILE {}: {e}", path.display()))
+                };
+                let json = std::fs::read_to_string(path).map_err(|e| failed(&e))?;
+                AccessPolicy::from_json(&json).map_err(|e| failed(&e))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AuthorizerSettings {
-    pub policy: AccessPolicy,
+    pub policy: PolicySource,
     /// Lower-case, as header lookups compare case-insensitively.
     pub api_key_header: String,
     /// Unix seconds; `None`: API keys are not accepted at all.
@@ -41,7 +67,7 @@ pub struct AuthorizerSettings {
 
 impl AuthorizerSettings {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Self::from_lookup(env_var)
     }
 
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -52,14 +78,13 @@ impl AuthorizerSettings {
                     "set ACCESS_POLICY or ACCESS_POLICY_FILE, not both".into(),
                 ));
             }
-            (Some(json), None) => AccessPolicy::from_json(&json).map_err(policy_error)?,
-            (None, Some(path)) => {
-                let json = std::fs::read_to_string(&path)
-                    .map_err(|e| ConfigError(format!("ACCESS_POLICY_FILE {path}: {e}")))?;
-                AccessPolicy::from_json(&json)
-                    .map_err(|e| ConfigError(format!("ACCESS_POLICY_FILE {path}: {e}")))?
+            (Some(json), None) => {
+                PolicySource::Parsed(AccessPolicy::from_json(&json).map_err(policy_error)?)
             }
-            (None, None) => AccessPolicy::default_policy().map_err(policy_error)?,
+            (None, Some(path)) => PolicySource::File(path.into()),
+            (None, None) => {
+                PolicySource::Parsed(AccessPolicy::default_policy().map_err(policy_error)?)
+            }
         };
         let api_key_header = var("API_KEY_HEADER").unwrap_or_else(|| DEFAULT_API_KEY_HEADER.into());
         let header_ok = api_key_header
@@ -108,87 +133,16 @@ impl AuthorizerSettings {
     }
 }
 
-/// Unix seconds, or RFC 3339 date-time (`2026-06-30T00:00:00Z`, `2026-06-30T02:00:00+02:00`,
-/// fractional seconds ignored).
-pub fn parse_timestamp(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse().ok();
-    }
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(range)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut rest = &s[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &fraction[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let r = rest.as_bytes();
-            if r.len() != 6 || !matches!(r[0], b'+' | b'-') || r[3] != b':' {
-                return None;
-            }
-            let hours: i64 = rest.get(1..3)?.parse().ok()?;
-            let minutes: i64 = rest.get(4..6)?.parse().ok()?;
-            if hours > 23 || minutes > 59 {
-                return None;
-            }
-            let sign = if r[0] == b'-' { -1 } else { 1 };
-            sign * (hours * 3600 + minutes * 60)
-        }
-    };
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day < 1 || day > days_in_month || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use crate::testing::env;
 
+    /// The settings with their policy loaded, as the authorizer's wiring does.
     fn settings(vars: &[(&str, &str)]) -> Result<AuthorizerSettings, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        AuthorizerSettings::from_lookup(|k| map.get(k).cloned())
+        let settings = AuthorizerSettings::from_lookup(env(vars))?;
+        settings.policy.load()?;
+        Ok(settings)
     }
 
     #[test]
@@ -243,36 +197,6 @@ mod tests {
             vec![("TOKEN_LEEWAY_SECONDS", "-1")],
         ] {
             assert!(settings(&vars).is_err(), "{vars:?}");
-        }
-    }
-
-    #[test]
-    fn timestamps_parse_as_rfc3339_or_unix_seconds() {
-        assert_eq!(parse_timestamp("0"), Some(0));
-        assert_eq!(parse_timestamp("1782777600"), Some(1_782_777_600));
-        assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_timestamp("2000-03-01T00:00:00Z"), Some(951_868_800));
-        assert_eq!(
-            parse_timestamp("2026-06-30T02:00:00+02:00"),
-            Some(1_782_777_600)
-        );
-        assert_eq!(
-            parse_timestamp("2026-06-29T19:00:00.123-05:00"),
-            Some(1_782_777_600)
-        );
-        assert_eq!(parse_timestamp("2024-02-29T12:00:00Z"), Some(1_709_208_000));
-        for bad in [
-            "",
-            "2026-06-30",
-            "2026-06-30T00:00:00",
-            "2026-13-01T00:00:00Z",
-            "2025-02-29T00:00:00Z",
-            "2026-06-30T24:00:00Z",
-            "2026-06-30T00:00:00+2:00",
-            "2026-06-30T00:00:00.Z",
-            "2026-06-3XT00:00:00Z",
-        ] {
-            assert_eq!(parse_timestamp(bad), None, "{bad:?}");
         }
     }
 }

@@ -4,17 +4,15 @@
 //! A key is stored only as its SHA-256 ([`SecretHash`]): the authorizer hashes what it is
 //! presented and looks the hash up, so the store never holds a usable key. Keys are high-entropy
 //! random strings issued by the old system, which is why a fast hash suffices (see
-//! [`crate::credentials`]).
+//! [`super::secret`]).
 //!
 //! Every key is linked to a client, and so to the client's access level and labelpartner. The
 //! client carries `has_legacy_api_keys`, set when a key is imported, so that the token endpoint
 //! costs no extra store call for the (growing) majority of clients without legacy keys.
 
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
-use crate::credentials::{SecretHash, hash_secret};
+use super::secret::{SecretHash, hash_secret};
 
 /// Keys outside these bounds are refused before they are hashed or looked up.
 pub const MIN_API_KEY_LEN: usize = 16;
@@ -31,7 +29,11 @@ pub struct LegacyApiKey {
 
 impl LegacyApiKey {
     /// A record for a key presented in clear (hashed here, then dropped by the caller).
-    pub fn from_key(key: &str, client_id: impl Into<String>, now: i64) -> Result<Self, StoreError> {
+    pub fn from_key(
+        key: &str,
+        client_id: impl Into<String>,
+        now: i64,
+    ) -> Result<Self, InvalidApiKey> {
         validate_api_key(key)?;
         Ok(LegacyApiKey {
             key_sha256: hash_secret(key),
@@ -43,43 +45,18 @@ impl LegacyApiKey {
 
 /// Printable ASCII without spaces, 16 to 256 characters: anything else cannot be a key the old
 /// system issued, and is refused before any hashing or lookup.
-pub fn validate_api_key(key: &str) -> Result<(), StoreError> {
+pub fn validate_api_key(key: &str) -> Result<(), InvalidApiKey> {
     let ok = (MIN_API_KEY_LEN..=MAX_API_KEY_LEN).contains(&key.len())
         && key.bytes().all(|b| b.is_ascii_graphic());
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::Invalid(format!(
-            "an API key is {MIN_API_KEY_LEN}-{MAX_API_KEY_LEN} printable ASCII characters without spaces"
-        )))
-    }
+    if ok { Ok(()) } else { Err(InvalidApiKey) }
 }
 
-/// What the authorizer needs: one lookup by hash.
-#[async_trait]
-pub trait ApiKeyReader: Send + Sync {
-    async fn find(&self, key_sha256: &SecretHash) -> Result<Option<LegacyApiKey>, StoreError>;
-}
-
-/// What the CLI and the token endpoint need.
-#[async_trait]
-pub trait ApiKeyStore: ApiKeyReader {
-    /// Stores the key and marks its client as holding legacy keys, both or neither.
-    /// [`StoreError::NotFound`] when the client does not exist, [`StoreError::AlreadyExists`]
-    /// when the same key is already stored (for any client).
-    async fn import_key(&self, key: &LegacyApiKey) -> Result<(), StoreError>;
-
-    /// Every key, or the keys of one client, ordered by client then hash.
-    async fn list_keys(&self, client_id: Option<&str>) -> Result<Vec<LegacyApiKey>, StoreError>;
-
-    /// Deletes one key ([`StoreError::NotFound`] when it is not stored).
-    async fn revoke_key(&self, key_sha256: &SecretHash) -> Result<(), StoreError>;
-
-    /// Deletes every key of a client, then clears the client's `has_legacy_api_keys`; returns how
-    /// many keys were deleted. The flag is cleared only once the keys are gone, so a failure
-    /// leaves it set and the next call retries.
-    async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError>;
-}
+/// A value that cannot be a key the old system issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "an API key is {MIN_API_KEY_LEN}-{MAX_API_KEY_LEN} printable ASCII characters without spaces"
+)]
+pub struct InvalidApiKey;
 
 #[cfg(test)]
 mod tests {

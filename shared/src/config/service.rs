@@ -1,9 +1,10 @@
-//! Settings, read once per container from the environment. Every variable is listed in the
-//! README.
+//! The service's settings, shared by every function and `authctl`. Every variable is listed in
+//! the README.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::{ConfigError, env_var};
 use crate::keys::SigningAlgorithm;
 use crate::keys::cache::DEFAULT_REFRESH_INTERVAL;
 
@@ -38,16 +39,12 @@ pub struct Settings {
     pub jwks_max_age: u32,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("configuration: {0}")]
-pub struct ConfigError(pub String);
-
 pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:9000";
 pub const DEFAULT_AUDIENCE: &str = "am-api";
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Self::from_lookup(env_var)
     }
 
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -131,14 +128,10 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use crate::testing::env;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::from_lookup(|k| map.get(k).cloned())
+        Settings::from_lookup(env(vars))
     }
 
     #[test]

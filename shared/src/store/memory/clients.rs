@@ -1,33 +1,33 @@
-//! An in-memory store: the fastest adapter for tests of the logic above the ports.
+//! Clients in memory.
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::{ClientReader, ClientStore, StoreError, validated};
-use crate::clients::Client;
+use super::lock;
+use crate::domain::Client;
+use crate::store::{ClientReader, ClientStore, StoreError, validated};
 
 #[derive(Default)]
-pub struct MemoryStore {
+pub struct MemoryClientStore {
     clients: Mutex<BTreeMap<String, Client>>,
 }
 
-impl MemoryStore {
+impl MemoryClientStore {
     fn clients(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Client>> {
-        // A poisoned lock only means another test thread panicked; the map is still whole.
-        self.clients.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.clients)
     }
 }
 
 #[async_trait]
-impl ClientReader for MemoryStore {
+impl ClientReader for MemoryClientStore {
     async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         Ok(self.clients().get(client_id).cloned())
     }
 }
 
 #[async_trait]
-impl ClientStore for MemoryStore {
+impl ClientStore for MemoryClientStore {
     async fn create(&self, client: &Client) -> Result<(), StoreError> {
         validated(client)?;
         let mut clients = self.clients();

@@ -12,10 +12,9 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
-use super::StoreError;
-use super::api_keys::{ApiKeyReader, ApiKeyStore, LegacyApiKey};
-use super::dynamodb::{Item, backend, s};
-use crate::credentials::SecretHash;
+use super::{Item, backend, n, on_condition_failed, s, scan_all};
+use crate::domain::{LegacyApiKey, SecretHash};
+use crate::store::{ApiKeyReader, ApiKeyRemover, ApiKeyStore, StoreError, sort_keys};
 
 /// DynamoDB accepts at most 100 actions in one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -40,35 +39,14 @@ impl DynamoDbApiKeyStore {
     }
 
     async fn scan(&self, client_id: Option<&str>) -> Result<Vec<LegacyApiKey>, StoreError> {
-        let mut keys = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let mut scan = self
-                .client
-                .scan()
-                .table_name(&self.keys_table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take());
-            if let Some(id) = client_id {
-                scan = scan
-                    .filter_expression("client_id = :client_id")
-                    .expression_attribute_values(":client_id", s(id));
-            }
-            let page = scan
-                .send()
-                .await
-                .map_err(|e| backend(e.into_service_error()))?;
-            for item in page.items() {
-                keys.push(from_item(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => break,
-            }
+        let mut scan = self.client.scan().table_name(&self.keys_table);
+        if let Some(id) = client_id {
+            scan = scan
+                .filter_expression("client_id = :client_id")
+                .expression_attribute_values(":client_id", s(id));
         }
-        keys.sort_by(|a, b| {
-            (&a.client_id, a.key_sha256.to_hex()).cmp(&(&b.client_id, b.key_sha256.to_hex()))
-        });
+        let mut keys = scan_all(scan, from_item).await?;
+        sort_keys(&mut keys);
         Ok(keys)
     }
 }
@@ -81,10 +59,7 @@ fn to_item(key: &LegacyApiKey) -> Item {
     HashMap::from([
         ("key_sha256".to_string(), s(key.key_sha256.to_hex())),
         ("client_id".into(), s(&key.client_id)),
-        (
-            "created_at".into(),
-            AttributeValue::N(key.created_at.to_string()),
-        ),
+        ("created_at".into(), n(key.created_at)),
     ])
 }
 
@@ -184,17 +159,13 @@ impl ApiKeyStore for DynamoDbApiKeyStore {
             .condition_expression("attribute_exists(key_sha256)")
             .send()
             .await
-            .map_err(|e| {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    StoreError::NotFound
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(|e| on_condition_failed(e.into_service_error(), StoreError::NotFound))?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl ApiKeyRemover for DynamoDbApiKeyStore {
     /// Deletes the keys (up to 100 per transaction), and only then clears the flag, so that a
     /// failure part-way leaves the flag set and the next token issue tries again.
     async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError> {
@@ -226,17 +197,11 @@ impl ApiKeyStore for DynamoDbApiKeyStore {
             .expression_attribute_values(":no", AttributeValue::Bool(false))
             .send()
             .await;
-        match cleared {
+        match cleared.map_err(|e| e.into_service_error()) {
             Ok(_) => Ok(keys.len()),
-            Err(e) => {
-                let e = e.into_service_error();
-                // The client itself is gone: there is no flag left to clear.
-                if e.is_conditional_check_failed_exception() {
-                    Ok(keys.len())
-                } else {
-                    Err(backend(e))
-                }
-            }
+            // The client itself is gone: there is no flag left to clear.
+            Err(e) if e.is_conditional_check_failed_exception() => Ok(keys.len()),
+            Err(e) => Err(backend(e)),
         }
     }
 }

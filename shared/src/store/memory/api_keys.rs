@@ -1,23 +1,23 @@
-//! Legacy API keys in memory, beside a [`MemoryStore`] of clients: for tests of the logic above
-//! the ports.
+//! Legacy API keys in memory, beside a [`MemoryClientStore`] of clients.
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::api_keys::{ApiKeyReader, ApiKeyStore, LegacyApiKey};
-use super::memory::MemoryStore;
-use super::{ClientReader, ClientStore, StoreError};
-use crate::credentials::SecretHash;
+use super::{MemoryClientStore, lock};
+use crate::domain::{LegacyApiKey, SecretHash};
+use crate::store::{
+    ApiKeyReader, ApiKeyRemover, ApiKeyStore, ClientReader, ClientStore, StoreError, sort_keys,
+};
 
 pub struct MemoryApiKeyStore {
-    clients: Arc<MemoryStore>,
+    clients: Arc<MemoryClientStore>,
     /// By hex hash, so that listing is ordered.
     keys: Mutex<BTreeMap<String, LegacyApiKey>>,
 }
 
 impl MemoryApiKeyStore {
-    pub fn new(clients: Arc<MemoryStore>) -> Self {
+    pub fn new(clients: Arc<MemoryClientStore>) -> Self {
         MemoryApiKeyStore {
             clients,
             keys: Mutex::new(BTreeMap::new()),
@@ -25,7 +25,7 @@ impl MemoryApiKeyStore {
     }
 
     fn keys(&self) -> MutexGuard<'_, BTreeMap<String, LegacyApiKey>> {
-        self.keys.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.keys)
     }
 
     async fn set_flag(&self, client_id: &str, value: bool) -> Result<(), StoreError> {
@@ -64,9 +64,7 @@ impl ApiKeyStore for MemoryApiKeyStore {
             .filter(|k| client_id.is_none_or(|id| k.client_id == id))
             .cloned()
             .collect();
-        keys.sort_by(|a, b| {
-            (&a.client_id, a.key_sha256.to_hex()).cmp(&(&b.client_id, b.key_sha256.to_hex()))
-        });
+        sort_keys(&mut keys);
         Ok(keys)
     }
 
@@ -76,7 +74,10 @@ impl ApiKeyStore for MemoryApiKeyStore {
             None => Err(StoreError::NotFound),
         }
     }
+}
 
+#[async_trait]
+impl ApiKeyRemover for MemoryApiKeyStore {
     async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError> {
         let removed = {
             let mut keys = self.keys();

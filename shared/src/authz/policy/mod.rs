@@ -28,14 +28,16 @@
 
 use serde::Deserialize;
 
+mod path;
+
+use path::{Segment, compile_path, split_path};
+
 use super::Principal;
-use crate::clients::{AccessLevel, is_scope_token};
+use crate::domain::client::{AccessLevel, is_scope_token};
+use crate::http::is_method_token;
 
 /// The default policy shipped with the service (`shared/policies/default.json`).
-pub const DEFAULT_POLICY_JSON: &str = include_str!("../../policies/default.json");
-
-const MAX_PATH_LEN: usize = 2048;
-const MAX_SEGMENTS: usize = 64;
+pub const DEFAULT_POLICY_JSON: &str = include_str!("../../../policies/default.json");
 
 /// Who a rule lets through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -55,7 +57,7 @@ enum MethodSpec {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleDocument {
+struct RuleJson {
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
@@ -68,18 +70,11 @@ struct RuleDocument {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PolicyDocument {
+struct PolicyJson {
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
-    rules: Vec<RuleDocument>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Literal(String),
-    Param,
-    Labelpartner,
+    rules: Vec<RuleJson>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,7 +134,7 @@ pub enum PolicyDecision {
 
 impl AccessPolicy {
     pub fn from_json(json: &str) -> Result<Self, PolicyError> {
-        let document: PolicyDocument =
+        let document: PolicyJson =
             serde_json::from_str(json).map_err(|e| PolicyError(e.to_string()))?;
         if document.rules.is_empty() {
             return Err(PolicyError(
@@ -234,7 +229,7 @@ impl Rule {
     }
 }
 
-fn compile_rule(rule: RuleDocument) -> Result<Rule, String> {
+fn compile_rule(rule: RuleJson) -> Result<Rule, String> {
     let methods = match rule.method {
         MethodSpec::One(m) if m == "*" => None,
         MethodSpec::One(m) => Some(vec![valid_method(m)?]),
@@ -264,7 +259,7 @@ fn compile_rule(rule: RuleDocument) -> Result<Rule, String> {
 }
 
 fn valid_method(method: String) -> Result<String, String> {
-    if !method.is_empty() && method.len() <= 16 && method.bytes().all(|b| b.is_ascii_uppercase()) {
+    if is_method_token(&method) {
         Ok(method)
     } else {
         Err(format!(
@@ -273,104 +268,10 @@ fn valid_method(method: String) -> Result<String, String> {
     }
 }
 
-fn compile_path(path: &str) -> Result<(Vec<Segment>, bool), String> {
-    if path == "/**" {
-        return Ok((Vec::new(), true));
-    }
-    if path == "/" {
-        return Ok((Vec::new(), false));
-    }
-    let body = path
-        .strip_prefix('/')
-        .ok_or_else(|| format!("path {path:?} must start with /"))?;
-    let parts: Vec<&str> = body.split('/').collect();
-    let mut segments = Vec::with_capacity(parts.len());
-    let mut rest = false;
-    let mut names: Vec<&str> = Vec::new();
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        if *part == "**" {
-            if !last {
-                return Err(format!("path {path:?}: ** may only end a path"));
-            }
-            rest = true;
-        } else if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            let valid_name = name
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if !valid_name {
-                return Err(format!("path {path:?}: invalid parameter name {name:?}"));
-            }
-            if names.contains(&name) {
-                return Err(format!("path {path:?}: parameter {{{name}}} appears twice"));
-            }
-            names.push(name);
-            segments.push(if name == "labelpartner" {
-                Segment::Labelpartner
-            } else {
-                Segment::Param
-            });
-        } else if is_safe_segment(part) && !part.contains(['{', '}', '*']) {
-            segments.push(Segment::Literal(part.to_string()));
-        } else {
-            return Err(format!("path {path:?}: invalid segment {part:?}"));
-        }
-    }
-    Ok((segments, rest))
-}
-
-/// The path's segments, or `None` for a path we refuse to reason about.
-fn split_path(path: &str) -> Option<Vec<&str>> {
-    if path.len() > MAX_PATH_LEN || !path.starts_with('/') {
-        return None;
-    }
-    if path == "/" {
-        return Some(Vec::new());
-    }
-    let segments: Vec<&str> = path[1..].split('/').collect();
-    if segments.len() > MAX_SEGMENTS || !segments.iter().all(|s| is_safe_segment(s)) {
-        return None;
-    }
-    Some(segments)
-}
-
-/// Not empty, not `.` or `..`, no `\` or control characters, and no percent-encoding of `.`,
-/// `/`, `\`, `%` or control characters, which a backend might decode into a different path.
-fn is_safe_segment(segment: &str) -> bool {
-    if segment.is_empty() || segment == "." || segment == ".." {
-        return false;
-    }
-    let bytes = segment.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\\' || b < 0x20 || b == 0x7f {
-            return false;
-        }
-        if b == b'%' {
-            let hex = match bytes.get(i + 1..i + 3) {
-                Some(h) => h,
-                None => return false,
-            };
-            let value = std::str::from_utf8(hex)
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            match value {
-                None => return false,
-                Some(v) if v < 0x20 || v == 0x7f || matches!(v, b'.' | b'/' | b'\\' | b'%') => {
-                    return false;
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authz::AuthMethod;
+    use crate::authz::CredentialKind;
 
     fn admin() -> Principal {
         Principal::for_test(AccessLevel::Admin, None, "")
@@ -660,6 +561,6 @@ mod tests {
     fn the_principal_helper_reads_the_scope_claim_as_words() {
         let p = Principal::for_test(AccessLevel::Admin, None, "a b");
         assert!(p.has_scope("a") && p.has_scope("b") && !p.has_scope("a b"));
-        assert_eq!(p.auth_method, AuthMethod::OAuth2);
+        assert_eq!(p.auth_method, CredentialKind::OAuth2);
     }
 }

@@ -1,0 +1,21 @@
+//! Settings, read once per container from the environment: the service's
+//! ([`ServiceSettings`], every function) and the authorizer's own ([`AuthorizerSettings`]).
+//! Constructors take a variable lookup, never read files or the network, and refuse bad values
+//! rather than fall back to defaults. Every variable is listed in the README and
+//! docs/authorizer.md.
+
+pub mod authorizer;
+pub mod service;
+
+pub use authorizer::{AuthorizerSettings, HttpApiResponse, PolicySource};
+pub use service::{KeySourceConfig, Settings, StoreConfig};
+
+/// A setting that is missing, malformed or contradicts another.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// The process environment as a lookup; an empty variable counts as unset.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}

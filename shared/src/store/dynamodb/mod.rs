@@ -1,0 +1,71 @@
+//! DynamoDB: the store in AWS. One table per port (clients, legacy API keys); every write that
+//! must not clobber is a conditional write, every read that decides access is strongly
+//! consistent. The plumbing every table shares lives here: attribute helpers, the mapping of a
+//! failed condition to a domain outcome, AWS error text, and scan pagination.
+
+mod api_keys;
+mod clients;
+
+pub use api_keys::DynamoDbApiKeyStore;
+pub use clients::DynamoDbClientStore;
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+use crate::store::StoreError;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// An AWS error as a backend failure: its code and message, never the request's items.
+fn backend(e: impl ProvideErrorMetadata) -> StoreError {
+    StoreError::Backend(format!(
+        "{}: {}",
+        e.code().unwrap_or("unknown"),
+        e.message().unwrap_or("no message")
+    ))
+}
+
+/// A conditional write's failed condition means `outcome` (the record exists, or does not);
+/// any other error is a backend failure.
+fn on_condition_failed(e: impl ProvideErrorMetadata, outcome: StoreError) -> StoreError {
+    if e.code() == Some("ConditionalCheckFailedException") {
+        outcome
+    } else {
+        backend(e)
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// Every item of a (consistent) scan, page after page, each converted by `from_item`.
+async fn scan_all<T>(
+    scan: ScanFluentBuilder,
+    from_item: impl Fn(&Item) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let page = scan
+            .clone()
+            .consistent_read(true)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        for item in page.items() {
+            out.push(from_item(item)?);
+        }
+        match page.last_evaluated_key() {
+            Some(key) if !key.is_empty() => start = Some(key.clone()),
+            _ => return Ok(out),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Builders and doubles shared by every test crate (feature `test-support`, a dev-dependency
+//! only; never in a function binary): clients, registered clients with their secret, key
+//! sources, token-request forms, environment lookups, and the conformance suites every store
+//! adapter joins.
+
+mod clients;
+mod form;
+mod keys;
+
+pub use clients::{ClientBuilder, client, registered};
+pub use form::{FORM_URLENCODED, TokenForm, basic};
+pub use keys::{CountingKeySource, FailingKeySource, key_cache, key_document};
+
+use std::collections::HashMap;
+
+/// A settings lookup over fixed variables, as `Settings::from_lookup` and
+/// `AuthorizerSettings::from_lookup` take one.
+pub fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+/// A name no other test uses, so tests can share one store or server and run in parallel.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
