@@ -11,6 +11,7 @@ use token_service::config::StoreConfig;
 use token_service::domain::client::AccessLevel;
 use token_service::domain::time::now_unix;
 use token_service::oauth::client_auth::secret_matches;
+use token_service::private_file::write_private_file;
 
 use crate::CliResult;
 
@@ -88,21 +89,9 @@ pub async fn run(args: DemoArgs, boot: &Bootstrap) -> CliResult {
         };
         out.push(credential);
     }
-    write_private(&args.credentials_file, &serde_json::to_vec_pretty(&out)?)?;
+    write_private_file(&args.credentials_file, &serde_json::to_vec_pretty(&out)?)?;
     Ok(json!({
         "labelpartner": out[0],
         "admin": out[1],
     }))
-}
-
-fn write_private(path: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(bytes)
 }

@@ -10,7 +10,8 @@
 //! - [`keys`]: the signing key set, its cache, and its sources (file, Secrets Manager, memory);
 //! - [`store`]: the storage ports and their adapters (SQLite, DynamoDB, memory);
 //! - [`config`]: settings from the environment; [`bootstrap`]: each function's wiring;
-//! - [`http`]: the framework-neutral response every entrypoint returns;
+//! - [`http`]: the framework-neutral response every entrypoint returns; [`private_file`]:
+//!   owner-only local files for secrets;
 //! - [`entrypoints`]: the one translation layer between API Gateway (via `lambda_http` and
 //!   `lambda_runtime`) and the logic above;
 //! - `testing` (feature `test-support`): builders and doubles shared by every test crate.
@@ -24,6 +25,7 @@ pub mod entrypoints;
 pub mod http;
 pub mod keys;
 pub mod oauth;
+pub mod private_file;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -71,6 +71,12 @@ impl Unauthenticated {
     }
 }
 
+/// Who the presented credentials stand for, or why they stand for no one.
+enum Authentication {
+    Caller(Principal),
+    Refused(Unauthenticated),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     Allow(Principal),
@@ -120,18 +126,14 @@ impl RequestAuthorizer {
         self
     }
 
-    pub fn policy(&self) -> &AccessPolicy {
-        &self.policy
-    }
-
     pub async fn authorize(
         &self,
         request: &AccessRequest<'_>,
         now: i64,
     ) -> Result<Decision, AuthzError> {
         let principal = match self.authenticate(request, now).await? {
-            Ok(principal) => principal,
-            Err(why) => return Ok(Decision::Unauthorized(why)),
+            Authentication::Caller(principal) => principal,
+            Authentication::Refused(why) => return Ok(Decision::Unauthorized(why)),
         };
         Ok(
             match self
@@ -148,24 +150,24 @@ impl RequestAuthorizer {
         &self,
         request: &AccessRequest<'_>,
         now: i64,
-    ) -> Result<Result<Principal, Unauthenticated>, AuthzError> {
+    ) -> Result<Authentication, AuthzError> {
         match Presented::from_headers(request.authorization, request.api_key) {
             Presented::Bearer(token) => self.authenticate_token(token).await,
             Presented::ApiKey(key) => self.authenticate_api_key(key, now).await,
-            Presented::Nothing => Ok(Err(Unauthenticated::MissingCredentials)),
+            Presented::Nothing => Ok(Authentication::Refused(Unauthenticated::MissingCredentials)),
         }
     }
 
-    async fn authenticate_token(
-        &self,
-        token: &str,
-    ) -> Result<Result<Principal, Unauthenticated>, AuthzError> {
+    async fn authenticate_token(&self, token: &str) -> Result<Authentication, AuthzError> {
         match self.verifier.verify_cached(&self.keys, token).await {
-            Ok(claims) => {
-                Ok(Principal::from_claims(claims).ok_or(Unauthenticated::InconsistentToken))
-            }
+            Ok(claims) => Ok(match Principal::from_claims(claims) {
+                Some(principal) => Authentication::Caller(principal),
+                None => Authentication::Refused(Unauthenticated::InconsistentToken),
+            }),
             Err(VerifyError::KeysUnavailable) => Err(AuthzError::KeysUnavailable),
-            Err(error) => Ok(Err(Unauthenticated::InvalidToken(error))),
+            Err(error) => Ok(Authentication::Refused(Unauthenticated::InvalidToken(
+                error,
+            ))),
         }
     }
 
@@ -173,25 +175,28 @@ impl RequestAuthorizer {
         &self,
         key: &str,
         now: i64,
-    ) -> Result<Result<Principal, Unauthenticated>, AuthzError> {
+    ) -> Result<Authentication, AuthzError> {
+        use Authentication::Refused;
         let Some(auth) = &self.api_keys else {
-            return Ok(Err(Unauthenticated::ApiKeysNotAccepted));
+            return Ok(Refused(Unauthenticated::ApiKeysNotAccepted));
         };
         if now >= auth.sunset {
-            return Ok(Err(Unauthenticated::ApiKeyAfterSunset));
+            return Ok(Refused(Unauthenticated::ApiKeyAfterSunset));
         }
         if validate_api_key(key).is_err() {
-            return Ok(Err(Unauthenticated::UnknownApiKey));
+            return Ok(Refused(Unauthenticated::UnknownApiKey));
         }
         // A lookup by hash: the stored value is the SHA-256 of a high-entropy key, so timing
         // of the lookup tells an attacker nothing useful about any stored key.
         let Some(stored) = auth.keys.find(&hash_secret(key)).await? else {
-            return Ok(Err(Unauthenticated::UnknownApiKey));
+            return Ok(Refused(Unauthenticated::UnknownApiKey));
         };
-        match auth.clients.get(&stored.client_id).await? {
-            Some(client) if client.enabled => Ok(Ok(Principal::from_api_key_client(&client))),
-            _ => Ok(Err(Unauthenticated::UnknownApiKey)),
-        }
+        Ok(match auth.clients.get(&stored.client_id).await? {
+            Some(client) if client.enabled => {
+                Authentication::Caller(Principal::from_api_key_client(&client))
+            }
+            _ => Refused(Unauthenticated::UnknownApiKey),
+        })
     }
 }
 

@@ -19,7 +19,6 @@ struct Loaded {
 pub struct KeyCache {
     source: Arc<dyn KeySetSource>,
     refresh_interval: Duration,
-    unknown_kid_gap: Duration,
     loaded: RwLock<Option<Loaded>>,
     last_unknown_kid_refresh: RwLock<Option<Instant>>,
     /// One load at a time: concurrent requests on a stale cache wait for the same load.
@@ -31,16 +30,10 @@ impl KeyCache {
         KeyCache {
             source,
             refresh_interval,
-            unknown_kid_gap: DEFAULT_UNKNOWN_KID_REFRESH_GAP,
             loaded: RwLock::new(None),
             last_unknown_kid_refresh: RwLock::new(None),
             reload: tokio::sync::Mutex::new(()),
         }
-    }
-
-    pub fn with_unknown_kid_gap(mut self, gap: Duration) -> Self {
-        self.unknown_kid_gap = gap;
-        self
     }
 
     fn fresh(&self) -> Option<Arc<KeySet>> {
@@ -79,7 +72,7 @@ impl KeyCache {
     }
 
     /// Called when a token names a kid that the loaded set lacks: reloads at most once per
-    /// `unknown_kid_gap`, and otherwise returns the keys already held.
+    /// [`DEFAULT_UNKNOWN_KID_REFRESH_GAP`], and otherwise returns the keys already held.
     pub async fn refresh_for_unknown_kid(&self) -> Result<Arc<KeySet>, KeyError> {
         if self.recently_forced() {
             return self.current().await;
@@ -103,7 +96,7 @@ impl KeyCache {
             .last_unknown_kid_refresh
             .read()
             .unwrap_or_else(|p| p.into_inner());
-        last.is_some_and(|t| t.elapsed() < self.unknown_kid_gap)
+        last.is_some_and(|t| t.elapsed() < DEFAULT_UNKNOWN_KID_REFRESH_GAP)
     }
 
     /// Records a forced refresh unless one happened within the gap; true when the caller may go.
@@ -112,7 +105,7 @@ impl KeyCache {
             .last_unknown_kid_refresh
             .write()
             .unwrap_or_else(|p| p.into_inner());
-        if last.is_some_and(|t| t.elapsed() < self.unknown_kid_gap) {
+        if last.is_some_and(|t| t.elapsed() < DEFAULT_UNKNOWN_KID_REFRESH_GAP) {
             return false;
         }
         *last = Some(Instant::now());

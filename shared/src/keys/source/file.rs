@@ -1,10 +1,10 @@
 //! The key set in a local JSON file: the embedded default for `make run` and the CLI.
 
 use async_trait::async_trait;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::keys::{KeyError, KeySetDocument, KeySetSource, KeySetStore};
+use crate::private_file::write_private_file;
 
 pub struct FileKeySource {
     path: PathBuf,
@@ -35,24 +35,12 @@ impl KeySetSource for FileKeySource {
 
 #[async_trait]
 impl KeySetStore for FileKeySource {
-    /// Writes a temporary file readable only by its owner, then renames it into place, so a
-    /// reader never sees half a key set.
+    /// Owner-only, replaced whole: a reader never sees half a key set.
     async fn save(&self, document: &KeySetDocument) -> Result<(), KeyError> {
-        let fail = |e: std::io::Error| KeyError::Source(format!("{}: {e}", self.path.display()));
         let json =
             serde_json::to_vec_pretty(document).map_err(|e| KeyError::Invalid(e.to_string()))?;
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(fail)?;
-        }
-        let tmp = self.path.with_extension("tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp).map_err(fail)?;
-        file.write_all(&json).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
-        std::fs::rename(&tmp, &self.path).map_err(fail)
+        write_private_file(&self.path, &json)
+            .map_err(|e| KeyError::Source(format!("{}: {e}", self.path.display())))
     }
 }
 
