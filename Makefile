@@ -1,5 +1,6 @@
-# The two commands a newcomer needs: `make run` and `make test`. Everything else they need
-# (cargo-lambda, moto, cfn-lint) is installed from PyPI into .tools/ (git-ignored).
+# The two commands a newcomer needs: `make run` and `make test`; `make check` for the edit-test
+# loop. Everything else they need (cargo-lambda, moto, cfn-lint) is installed from PyPI into
+# .tools/ (git-ignored).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -8,59 +9,61 @@ TOOLS := $(CURDIR)/.tools
 VENV := $(TOOLS)/venv
 LOCAL := $(CURDIR)/.local
 PORT ?= 9000
-AUTHCTL := $(CURDIR)/target/debug/authctl
+# Wherever cargo builds (CARGO_TARGET_DIR is honoured).
+TARGET_DIR := $(shell scripts/target-dir.sh)
+AUTHCTL := $(TARGET_DIR)/debug/authctl
 
 # cargo finds the `cargo lambda` subcommand on PATH.
 export PATH := $(VENV)/bin:$(PATH)
 
-# What `make run` serves: the embedded store and key file under .local/.
-LOCAL_ENV := STORE=sqlite \
-	SQLITE_PATH=$(LOCAL)/token-service.sqlite \
-	KEY_SOURCE=file \
-	KEY_FILE=$(LOCAL)/keyset.json \
-	TOKEN_ISSUER=http://127.0.0.1:$(PORT) \
-	TOKEN_AUDIENCE=am-api \
+comma := ,
+# What `make run` serves: the embedded store and key file under .local/ (scripts/local-env.sh,
+# shared with make test), plus API_KEY_SUNSET when it is set.
+LOCAL_ENV := $(shell scripts/local-env.sh $(LOCAL) http://127.0.0.1:$(PORT)) \
 	$(if $(API_KEY_SUNSET),API_KEY_SUNSET=$(API_KEY_SUNSET))
 
-.PHONY: help tools run test bench lint fmt clean-local
+.PHONY: help tools run test check lint lint-rust bench fmt clean-local
 
-help:
-	@echo "make run    - the service on http://127.0.0.1:$(PORT) (embedded store, demo credentials printed)"
-	@echo "make test   - every test, starting the servers it needs (moto, cargo lambda watch)"
-	@echo "make bench  - criterion benchmarks and the authorizer cold start"
-	@echo "make lint   - rustfmt, clippy and cfn-lint"
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /make \1\t- /' | expand -t 20
 
-tools: $(VENV)/.installed
-
-$(VENV)/.installed: tools-requirements.txt
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools-requirements.txt
-	touch $@
-
-run: tools
+run: tools ## the service on http://127.0.0.1:9000 (PORT=…), embedded store, demo credentials printed
 	cargo build --bins
 	@mkdir -p $(LOCAL)
 	@env $(LOCAL_ENV) $(AUTHCTL) keys init --if-missing > /dev/null
 	@env $(LOCAL_ENV) $(AUTHCTL) demo --credentials-file $(LOCAL)/demo-credentials.json > $(LOCAL)/demo.json
 	@scripts/print-demo.sh $(LOCAL)/demo.json $(PORT)
 	cargo lambda watch --invoke-address 127.0.0.1 --invoke-port $(PORT) \
-		--env-vars $(shell echo $(LOCAL_ENV) | tr ' ' ',')
+		--env-vars $(subst $() ,$(comma),$(strip $(LOCAL_ENV)))
 
-test: tools
+test: tools lint ## every test, starting the servers it needs (moto, cargo lambda watch)
 	scripts/test.sh
 
-bench: tools
-	cargo bench -p token-service
-	cargo build --profile bench -p authorizer
-	$(VENV)/bin/python functions/authorizer/scripts/cold_start.py target/release/authorizer --runs 30
+check: lint-rust ## fast loop: rustfmt, clippy and the tests that need no server
+	cargo test --workspace --exclude integration-tests
 
-lint: tools
+lint: lint-rust tools ## rustfmt, clippy and cfn-lint
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	@echo "cfn-lint: infra/template.yaml is clean"
+
+lint-rust: ## rustfmt and clippy only
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/cfn-lint infra/template.yaml
 
-fmt:
+bench: tools ## criterion benchmarks and the authorizer cold start
+	cargo bench -p token-service
+	cargo build --profile bench -p authorizer
+	$(VENV)/bin/python functions/authorizer/scripts/cold_start.py $(TARGET_DIR)/release/authorizer --runs 30
+
+tools: $(VENV)/.installed ## install cargo-lambda, moto and cfn-lint into .tools/
+
+$(VENV)/.installed: tools-requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools-requirements.txt
+	touch $@
+
+fmt: ## format the code
 	cargo fmt --all
 
-clean-local:
+clean-local: ## forget make run's store, keys and demo credentials (.local/)
 	rm -rf $(LOCAL)

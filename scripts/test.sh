@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# `make test`: lint, build, start the servers the tests need (moto for DynamoDB and Secrets
-# Manager, `cargo lambda watch` for the functions), run every test, lint the SAM template.
+# `make test` (after `make lint`): build, start the servers the tests need (moto for DynamoDB and
+# Secrets Manager, `cargo lambda watch` for the functions), run every test.
 # A server that cannot start fails the run; no test is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 venv=$root/.tools/venv
+target_dir=$(scripts/target-dir.sh)
 work=$(mktemp -d)
 pids=()
 
@@ -42,10 +43,6 @@ wait_for_port() {
     return 1
 }
 
-echo "== format and lint"
-cargo fmt --all -- --check
-cargo clippy --workspace --all-targets -- -D warnings
-
 echo "== build"
 cargo build --workspace --all-targets
 
@@ -57,12 +54,11 @@ wait_for_port "$moto_port" moto
 
 echo "== start cargo lambda watch (the functions, as make run serves them)"
 lambda_port=$(free_port)
-e2e_sqlite=$work/e2e.sqlite
-e2e_keys=$work/e2e-keyset.json
 issuer=http://127.0.0.1:$lambda_port
-env KEY_FILE="$e2e_keys" SQLITE_PATH="$e2e_sqlite" target/debug/authctl keys init > /dev/null
+mapfile -t function_env < <(scripts/local-env.sh "$work" "$issuer")
+env "${function_env[@]}" "$target_dir/debug/authctl" keys init > /dev/null
 setsid "$venv/bin/cargo-lambda" lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
-    --env-vars "STORE=sqlite,SQLITE_PATH=$e2e_sqlite,KEY_SOURCE=file,KEY_FILE=$e2e_keys,TOKEN_ISSUER=$issuer,TOKEN_AUDIENCE=am-api" \
+    --env-vars "$(IFS=,; echo "${function_env[*]}")" \
     > "$work/watch.log" 2>&1 &
 pids+=($!)
 wait_for_port "$lambda_port" "cargo lambda watch"
@@ -92,11 +88,7 @@ done
 echo "== test"
 export MOTO_ENDPOINT=http://127.0.0.1:$moto_port
 export LAMBDA_ENDPOINT=$issuer
-export E2E_SQLITE_PATH=$e2e_sqlite
-export E2E_KEY_FILE=$e2e_keys
+export E2E_SQLITE_PATH=$work/token-service.sqlite
+export E2E_KEY_FILE=$work/keyset.json
 export CARGO_LAMBDA=$venv/bin/cargo-lambda
 cargo test --workspace
-
-echo "== cfn-lint"
-"$venv/bin/cfn-lint" infra/template.yaml
-echo "cfn-lint: infra/template.yaml is clean"
