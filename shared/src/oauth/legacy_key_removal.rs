@@ -71,86 +71,94 @@ mod tests {
         }
     }
 
-    async fn setup(failures: usize) -> (Arc<MemoryClientStore>, Arc<Flaky>) {
-        let clients = Arc::new(MemoryClientStore::default());
-        clients
-            .create(&client("legacy").admin().build())
-            .await
-            .unwrap();
-        clients
-            .create(&client("modern").admin().build())
-            .await
-            .unwrap();
-        let inner = MemoryApiKeyStore::new(Arc::clone(&clients));
-        for key in ["legacy-key-1111111111", "legacy-key-2222222222"] {
-            inner
-                .import_key(&LegacyApiKey::from_key(key, "legacy", 0).unwrap())
+    /// Two admin clients, `legacy` with two keys and `modern` with none, behind the hook;
+    /// the key store fails its first `failures` removals.
+    struct Fixture {
+        clients: Arc<MemoryClientStore>,
+        keys: Arc<Flaky>,
+        hook: RemoveLegacyKeysOnIssue,
+    }
+
+    impl Fixture {
+        async fn new(failures: usize) -> Self {
+            let clients = Arc::new(MemoryClientStore::default());
+            clients
+                .create(&client("legacy").admin().build())
                 .await
                 .unwrap();
+            clients
+                .create(&client("modern").admin().build())
+                .await
+                .unwrap();
+            let inner = MemoryApiKeyStore::new(Arc::clone(&clients));
+            for key in ["legacy-key-1111111111", "legacy-key-2222222222"] {
+                inner
+                    .import_key(&LegacyApiKey::from_key(key, "legacy", 0).unwrap())
+                    .await
+                    .unwrap();
+            }
+            let keys = Arc::new(Flaky {
+                inner,
+                calls: AtomicUsize::new(0),
+                failures,
+            });
+            let hook = RemoveLegacyKeysOnIssue::new(keys.clone());
+            Fixture {
+                clients,
+                keys,
+                hook,
+            }
         }
-        let keys = Arc::new(Flaky {
-            inner,
-            calls: AtomicUsize::new(0),
-            failures,
-        });
-        (clients, keys)
+
+        async fn client(&self, id: &str) -> Client {
+            self.clients.get(id).await.unwrap().unwrap()
+        }
+
+        async fn keys_of_legacy(&self) -> usize {
+            self.keys
+                .inner
+                .list_keys(Some("legacy"))
+                .await
+                .unwrap()
+                .len()
+        }
+
+        fn calls(&self) -> usize {
+            self.keys.calls.load(Ordering::SeqCst)
+        }
     }
 
     #[tokio::test]
     async fn a_client_without_legacy_keys_costs_no_store_call() {
-        let (clients, keys) = setup(0).await;
-        let hook = RemoveLegacyKeysOnIssue::new(keys.clone());
-        let modern = clients.get("modern").await.unwrap().unwrap();
-        hook.after_issue(&modern).await;
-        assert_eq!(keys.calls.load(Ordering::SeqCst), 0);
+        let f = Fixture::new(0).await;
+        f.hook.after_issue(&f.client("modern").await).await;
+        assert_eq!(f.calls(), 0);
     }
 
     #[tokio::test]
     async fn the_first_token_removes_the_clients_keys_and_clears_the_flag() {
-        let (clients, keys) = setup(0).await;
-        let hook = RemoveLegacyKeysOnIssue::new(keys.clone());
-        let legacy = clients.get("legacy").await.unwrap().unwrap();
+        let f = Fixture::new(0).await;
+        let legacy = f.client("legacy").await;
         assert!(legacy.has_legacy_api_keys);
-        hook.after_issue(&legacy).await;
-        assert!(
-            keys.inner
-                .list_keys(Some("legacy"))
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        let after = clients.get("legacy").await.unwrap().unwrap();
+        f.hook.after_issue(&legacy).await;
+        assert_eq!(f.keys_of_legacy().await, 0);
+        let after = f.client("legacy").await;
         assert!(!after.has_legacy_api_keys);
         // The next issue reads the cleared flag and makes no call.
-        hook.after_issue(&after).await;
-        assert_eq!(keys.calls.load(Ordering::SeqCst), 1);
+        f.hook.after_issue(&after).await;
+        assert_eq!(f.calls(), 1);
     }
 
     #[tokio::test]
     async fn a_failed_removal_keeps_the_flag_and_the_next_issue_retries() {
-        let (clients, keys) = setup(1).await;
-        let hook = RemoveLegacyKeysOnIssue::new(keys.clone());
-        hook.after_issue(&clients.get("legacy").await.unwrap().unwrap())
-            .await;
-        let still = clients.get("legacy").await.unwrap().unwrap();
+        let f = Fixture::new(1).await;
+        f.hook.after_issue(&f.client("legacy").await).await;
+        let still = f.client("legacy").await;
         assert!(still.has_legacy_api_keys);
-        assert_eq!(keys.inner.list_keys(Some("legacy")).await.unwrap().len(), 2);
-        hook.after_issue(&still).await;
-        assert!(
-            keys.inner
-                .list_keys(Some("legacy"))
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        assert!(
-            !clients
-                .get("legacy")
-                .await
-                .unwrap()
-                .unwrap()
-                .has_legacy_api_keys
-        );
-        assert_eq!(keys.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(f.keys_of_legacy().await, 2);
+        f.hook.after_issue(&still).await;
+        assert_eq!(f.keys_of_legacy().await, 0);
+        assert!(!f.client("legacy").await.has_legacy_api_keys);
+        assert_eq!(f.calls(), 2);
     }
 }

@@ -103,30 +103,25 @@ fn log_decision(event: &AuthorizerEvent, decision: &Decision) {
     let client_id = principal.map(|p| p.client_id.as_str()).unwrap_or("");
     let jti = principal.and_then(|p| p.jti.as_deref()).unwrap_or("");
     let auth_method = decision.auth_method().map(|m| m.as_str()).unwrap_or("");
+    macro_rules! decided {
+        ($level:ident $(, $field:ident)*) => {
+            tracing::$level!(
+                shape = event.shape.as_str(),
+                outcome = decision.outcome(),
+                $($field,)*
+                method = %event.method,
+                path = %event.path,
+                client_id,
+                jti,
+                auth_method,
+                "authorization decided"
+            )
+        };
+    }
     // Refusals at info; allows at debug, since they run on every request and API Gateway's
     // access logs can carry the same context ($context.authorizer.client_id, .jti).
     match decision {
-        Decision::Allow(_) => tracing::debug!(
-            shape = event.shape.as_str(),
-            outcome = decision.outcome(),
-            method = %event.method,
-            path = %event.path,
-            client_id,
-            jti,
-            auth_method,
-            "authorization decided"
-        ),
-        _ => tracing::info!(
-            shape = event.shape.as_str(),
-            outcome = decision.outcome(),
-            reason,
-            detail,
-            method = %event.method,
-            path = %event.path,
-            client_id,
-            jti,
-            auth_method,
-            "authorization decided"
-        ),
+        Decision::Allow(_) => decided!(debug),
+        _ => decided!(info, reason, detail),
     }
 }

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
-use super::{Item, backend, n, on_condition_failed, s, scan_all};
+use super::{Item, backend, get_consistent, n, on_condition_failed, s, scan_all};
 use crate::domain::{LegacyApiKey, SecretHash};
 use crate::store::{ApiKeyReader, ApiKeyRemover, ApiKeyStore, StoreError, sort_keys};
 
@@ -84,16 +84,8 @@ fn from_item(item: &Item) -> Result<LegacyApiKey, StoreError> {
 #[async_trait]
 impl ApiKeyReader for DynamoDbApiKeyStore {
     async fn find(&self, key_sha256: &SecretHash) -> Result<Option<LegacyApiKey>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.keys_table)
-            .key("key_sha256", s(key_sha256.to_hex()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend(e.into_service_error()))?;
-        output.item().map(from_item).transpose()
+        let key = ("key_sha256", s(key_sha256.to_hex()));
+        get_consistent(&self.client, &self.keys_table, key, from_item).await
     }
 }
 

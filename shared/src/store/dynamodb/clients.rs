@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
-use super::{Item, backend, n, on_condition_failed, s, scan_all};
+use super::{Item, get_consistent, n, on_condition_failed, s, scan_all};
 use crate::domain::{Client, GrantType, SecretHash, StoredSecret};
 use crate::store::{ClientReader, ClientStore, StoreError, validated};
 
@@ -164,16 +164,8 @@ impl ClientReader for DynamoDbClientStore {
     /// A strongly consistent read, so that disabling a client or rotating its secret takes
     /// effect on the very next token request.
     async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("client_id", s(client_id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend(e.into_service_error()))?;
-        output.item().map(from_item).transpose()
+        let key = ("client_id", s(client_id));
+        get_consistent(&self.client, &self.table, key, from_item).await
     }
 }
 

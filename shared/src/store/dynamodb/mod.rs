@@ -9,6 +9,7 @@ mod clients;
 pub use api_keys::DynamoDbApiKeyStore;
 pub use clients::DynamoDbClientStore;
 
+use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -43,6 +44,25 @@ fn s(v: impl Into<String>) -> AttributeValue {
 
 fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
+}
+
+/// One item by its key, read strongly consistent: a decision about access never sees a write
+/// that has already been acknowledged as undone (a revoked key, a disabled client).
+async fn get_consistent<T>(
+    client: &DynamoClient,
+    table: &str,
+    key: (&str, AttributeValue),
+    from_item: impl Fn(&Item) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let output = client
+        .get_item()
+        .table_name(table)
+        .key(key.0, key.1)
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| backend(e.into_service_error()))?;
+    output.item().map(from_item).transpose()
 }
 
 /// Every item of a (consistent) scan, page after page, each converted by `from_item`.
