@@ -34,7 +34,7 @@ impl<'a> Presented<'a> {
 
 /// The token of `Bearer <token>`; the scheme is case-insensitive (RFC 7235 §2.1). Any other
 /// scheme, and a bearer header without a token, is no token at all.
-pub fn bearer_token(authorization: &str) -> Option<&str> {
+fn bearer_token(authorization: &str) -> Option<&str> {
     let (scheme, rest) = authorization.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;

@@ -18,8 +18,8 @@ use crate::authz::{AccessPolicy, PolicyError};
 use crate::domain::time::parse_timestamp;
 use crate::tokens::verify::MAX_LEEWAY_SECONDS;
 
-pub const DEFAULT_API_KEY_HEADER: &str = "X-Api-Key";
-pub const DEFAULT_LEEWAY_SECONDS: u64 = 30;
+const DEFAULT_API_KEY_HEADER: &str = "X-Api-Key";
+const DEFAULT_LEEWAY_SECONDS: u64 = 30;
 
 /// How the authorizer answers HTTP API (payload format 2.0) events; the authorizer's
 /// `EnableSimpleResponses` in API Gateway must agree.

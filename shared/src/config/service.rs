@@ -39,8 +39,8 @@ pub struct Settings {
     pub jwks_max_age: u32,
 }
 
-pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:9000";
-pub const DEFAULT_AUDIENCE: &str = "am-api";
+const DEFAULT_ISSUER: &str = "http://127.0.0.1:9000";
+const DEFAULT_AUDIENCE: &str = "am-api";
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {

@@ -9,8 +9,8 @@ use crate::domain::secret::SecretHash;
 /// Access tokens live one hour unless a client says otherwise (am-api-oauth2: `expires_in` 3600).
 pub const DEFAULT_ACCESS_TOKEN_TTL: u32 = 3600;
 /// Bounds on a client's access-token lifetime: long-lived bearer tokens defeat revocation.
-pub const MIN_ACCESS_TOKEN_TTL: u32 = 60;
-pub const MAX_ACCESS_TOKEN_TTL: u32 = 86_400;
+const MIN_ACCESS_TOKEN_TTL: u32 = 60;
+const MAX_ACCESS_TOKEN_TTL: u32 = 86_400;
 
 /// The two access levels of the reference APIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::secret::{SecretHash, hash_secret};
 
 /// Keys outside these bounds are refused before they are hashed or looked up.
-pub const MIN_API_KEY_LEN: usize = 16;
-pub const MAX_API_KEY_LEN: usize = 256;
+const MIN_API_KEY_LEN: usize = 16;
+const MAX_API_KEY_LEN: usize = 256;
 
 /// One legacy API key, as the store holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

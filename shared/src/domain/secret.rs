@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::ConstantTimeEq;
 
-pub const CLIENT_ID_LEN: usize = 24;
-pub const CLIENT_SECRET_LEN: usize = 50;
+const CLIENT_ID_LEN: usize = 24;
+const CLIENT_SECRET_LEN: usize = 50;
 const MIN_CHOSEN_CLIENT_ID_LEN: usize = 3;
 const MAX_CHOSEN_CLIENT_ID_LEN: usize = 128;
 
@@ -114,7 +114,7 @@ pub fn generate_client_secret() -> Result<String, CredentialError> {
 /// one digit. Characters come from the OS CSPRNG by rejection sampling (6-bit draws, values 62 and
 /// 63 thrown away), so no symbol is favoured; a string that misses a class is drawn again whole,
 /// which keeps the result uniform over the strings that qualify.
-pub fn generate_mixed_alphanumeric(len: usize) -> Result<String, CredentialError> {
+fn generate_mixed_alphanumeric(len: usize) -> Result<String, CredentialError> {
     loop {
         let candidate = random_alphanumeric(len)?;
         let has = |pred: fn(&u8) -> bool| candidate.bytes().any(|b| pred(&b));

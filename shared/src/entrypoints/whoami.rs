@@ -11,7 +11,7 @@ use crate::http::HttpResponse;
 
 /// The authorizer context of a request: `requestContext.authorizer.lambda` on HTTP APIs, the
 /// flattened `requestContext.authorizer` on REST APIs. Only the keys the authorizer sets.
-pub fn authorizer_context(request: &Request) -> Option<Map<String, Value>> {
+fn authorizer_context(request: &Request) -> Option<Map<String, Value>> {
     let fields = match request.request_context_ref()? {
         RequestContext::ApiGatewayV2(context) => &context.authorizer.as_ref()?.fields,
         RequestContext::ApiGatewayV1(context) => &context.authorizer.fields,

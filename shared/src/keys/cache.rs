@@ -9,7 +9,7 @@ use super::{KeyError, KeySet, KeySetSource};
 
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(300);
 /// A flood of tokens with random kids may trigger at most one extra load per this interval.
-pub const DEFAULT_UNKNOWN_KID_REFRESH_GAP: Duration = Duration::from_secs(30);
+const DEFAULT_UNKNOWN_KID_REFRESH_GAP: Duration = Duration::from_secs(30);
 
 struct Loaded {
     keys: Arc<KeySet>,

@@ -8,7 +8,7 @@ use super::AccessTokenClaims;
 use crate::keys::{KeyCache, KeyError, KeySet, VerificationKey};
 
 /// Our tokens are well under 2 KiB; 8 KiB leaves room and still bounds the work.
-pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Clock skew tolerated on `exp` and `nbf` (RFC 8725 asks for a small one).
 pub const MAX_LEEWAY_SECONDS: u64 = 60;
 

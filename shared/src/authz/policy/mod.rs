@@ -37,7 +37,7 @@ use crate::domain::client::{AccessLevel, is_scope_token};
 use crate::http::is_method_token;
 
 /// The default policy shipped with the service (`shared/policies/default.json`).
-pub const DEFAULT_POLICY_JSON: &str = include_str!("../../../policies/default.json");
+const DEFAULT_POLICY_JSON: &str = include_str!("../../../policies/default.json");
 
 /// Who a rule lets through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
