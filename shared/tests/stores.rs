@@ -1,5 +1,6 @@
 //! The store adapters that need no server join every conformance suite: memory, and SQLite on a
-//! fresh file per test. DynamoDB joins them in the integration tests, on moto.
+//! fresh file per test (and, for the store suites, in memory). DynamoDB joins them in the
+//! integration tests, on moto.
 
 use std::sync::Arc;
 use token_service::testing::conformance::StoresUnderTest;
@@ -31,4 +32,18 @@ mod sqlite {
     token_service::client_store_conformance!(fresh_stores());
     token_service::api_key_store_conformance!(fresh_stores());
     token_service::legacy_key_transition_conformance!(fresh_stores());
+}
+
+/// The in-memory database `SqliteStore::in_memory` opens: the same schema and statements
+/// without a file.
+mod sqlite_in_memory {
+    use super::*;
+    use token_service::store::sqlite::SqliteStore;
+
+    async fn fresh_stores() -> StoresUnderTest {
+        StoresUnderTest::serving_both(SqliteStore::in_memory().expect("open SQLite in memory"))
+    }
+
+    token_service::client_store_conformance!(fresh_stores());
+    token_service::api_key_store_conformance!(fresh_stores());
 }

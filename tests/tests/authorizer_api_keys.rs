@@ -27,7 +27,7 @@ token_service::legacy_key_transition_conformance!(async { fresh_tables().await.0
 /// A removal that fails (here: the api-keys table is missing) never fails the token request; it
 /// leaves the flag set, so the next token issue tries again.
 #[tokio::test]
-async fn a_failed_removal_keeps_the_token_and_the_flag_and_is_retried() {
+async fn a_failed_removal_on_dynamodb_keeps_the_token_and_the_flag_and_is_retried() {
     let (stores, clients_table) = fresh_tables().await;
     let legacy = labelpartner(&stores).await;
     let id = legacy.client.client_id.as_str();
@@ -55,7 +55,9 @@ async fn a_failed_removal_keeps_the_token_and_the_flag_and_is_retried() {
     assert_eq!(remaining.len(), 1);
     // Repaired: the next issue removes them.
     assert_eq!(
-        token_request(&token_endpoint(&stores, keys), &legacy).await.0,
+        token_request(&token_endpoint(&stores, keys), &legacy)
+            .await
+            .0,
         200
     );
     let remaining = stores.api_keys().list_keys(Some(id)).await.expect("list");

@@ -5,7 +5,6 @@
 //! API-key suite asserts whole listings, so each of its tests gets tables of its own.
 
 use std::sync::{Arc, OnceLock};
-use token_service::store::ClientStore;
 use token_service::testing::conformance::{StoresUnderTest, legacy_key};
 use token_service::testing::{client, unique_name};
 
@@ -34,7 +33,7 @@ token_service::api_key_store_conformance!(fresh_tables());
 /// A client created before API keys existed (no `has_legacy_api_keys` attribute) reads as
 /// having none, and importing a key for it works.
 #[tokio::test]
-async fn a_client_item_without_the_flag_reads_as_false() {
+async fn a_dynamodb_client_item_without_the_flag_reads_as_false() {
     let clients_table = unique_name("clients");
     let stores = stores_over(&clients_table, &unique_name("api-keys")).await;
     stores

@@ -152,9 +152,7 @@ pub async fn revoke_deletes_one_key_and_a_second_revoke_is_not_found(stores: &St
     );
 }
 
-pub async fn remove_for_client_deletes_only_its_keys_and_clears_its_flag(
-    stores: &StoresUnderTest,
-) {
+pub async fn remove_for_client_deletes_only_its_keys_and_clears_its_flag(stores: &StoresUnderTest) {
     let keys = stores.api_keys();
     create_client(stores, "legacy-client").await;
     create_client(stores, "other-client").await;

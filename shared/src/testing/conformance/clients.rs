@@ -187,9 +187,7 @@ pub async fn update_of_a_missing_id_is_not_found_and_creates_nothing(stores: &St
     assert_eq!(stored(store, &missing.client_id).await, None);
 }
 
-pub async fn update_of_an_invalid_client_is_invalid_and_keeps_the_record(
-    stores: &StoresUnderTest,
-) {
+pub async fn update_of_an_invalid_client_is_invalid_and_keeps_the_record(stores: &StoresUnderTest) {
     let store = stores.clients().as_ref();
     let original = labelpartner_client(&unique_name("update-invalid")).build();
     create(store, &original).await;

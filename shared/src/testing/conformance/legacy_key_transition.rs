@@ -115,9 +115,10 @@ fn authorizer(
 }
 
 async fn answer(handler: &AuthorizerHandler, event: Value) -> Result<Value, AuthorizerFailure> {
-    handler.handle(event).await.map(|response| {
-        serde_json::to_value(response).expect("an authorizer response serializes")
-    })
+    handler
+        .handle(event)
+        .await
+        .map(|response| serde_json::to_value(response).expect("an authorizer response serializes"))
 }
 
 /// Which API Gateway calls the authorizer.
@@ -231,7 +232,10 @@ pub async fn the_api_key_header_is_configurable(stores: &StoresUnderTest) {
         answer(&handler, event(Api::Rest, "/v1/whoami", &default_header)).await,
         Err(AuthorizerFailure::Unauthorized)
     );
-    let both_headers = [default_header[0], ("x-legacy-KEY", "legacy-key-0000000000000006")];
+    let both_headers = [
+        default_header[0],
+        ("x-legacy-KEY", "legacy-key-0000000000000006"),
+    ];
     let allowed = answer(&handler, event(Api::Rest, "/v1/whoami", &both_headers))
         .await
         .expect("an allow");
@@ -248,7 +252,12 @@ pub async fn the_first_oauth_token_removes_the_clients_api_keys(stores: &StoresU
         &["legacy-key-1000000000000001", "legacy-key-1000000000000002"],
     )
     .await;
-    import_keys(keys_store.as_ref(), &other, &["legacy-key-2000000000000001"]).await;
+    import_keys(
+        keys_store.as_ref(),
+        &other,
+        &["legacy-key-2000000000000001"],
+    )
+    .await;
     let legacy_id = legacy.client.client_id.as_str();
     let other_id = other.client.client_id.as_str();
     let keys = signing_keys();
