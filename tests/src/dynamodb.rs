@@ -1,21 +1,14 @@
-//! DynamoDB on moto: the clients table the [`DynamoDbClientStore`] expects, created on demand.
+//! DynamoDB on moto: the tables the adapters expect (as `infra/template.yaml` declares them),
+//! created on demand, and the adapters over them.
 
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use std::sync::OnceLock;
 use std::time::Duration;
-use token_service::store::dynamodb::DynamoDbClientStore;
+use token_service::store::dynamodb::{DynamoDbApiKeyStore, DynamoDbClientStore};
 
-use crate::{moto_sdk_config, unique_name};
-
-/// One clients table per test binary run: tests share it (their client ids are unique), and a
-/// new run starts from an empty table even when moto keeps the tables of earlier runs.
-pub fn shared_clients_table() -> &'static str {
-    static TABLE: OnceLock<String> = OnceLock::new();
-    TABLE.get_or_init(|| unique_name("clients"))
-}
+use crate::moto_sdk_config;
 
 /// A DynamoDB client for moto. Each test builds its own: an SDK client keeps connections that
 /// belong to the runtime of the test that made it.
@@ -23,9 +16,9 @@ pub async fn moto_dynamodb() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&moto_sdk_config().await)
 }
 
-/// Creates the clients table (`client_id` S HASH, on-demand billing) unless it exists, and waits
-/// until it is active. Safe to call from tests racing to create the same table.
-pub async fn ensure_clients_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+/// Creates a table with the string hash key `key` and on-demand billing unless it exists, and
+/// waits until it is active. Safe to call from tests racing to create the same table.
+async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &str, key: &str) {
     let exists = match client.describe_table().table_name(table).send().await {
         Ok(_) => true,
         Err(e) => {
@@ -43,14 +36,14 @@ pub async fn ensure_clients_table(client: &aws_sdk_dynamodb::Client, table: &str
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(
                 AttributeDefinition::builder()
-                    .attribute_name("client_id")
+                    .attribute_name(key)
                     .attribute_type(ScalarAttributeType::S)
                     .build()
                     .unwrap_or_else(|e| panic!("attribute definition: {e}")),
             )
             .key_schema(
                 KeySchemaElement::builder()
-                    .attribute_name("client_id")
+                    .attribute_name(key)
                     .key_type(KeyType::Hash)
                     .build()
                     .unwrap_or_else(|e| panic!("key schema: {e}")),
@@ -73,9 +66,16 @@ pub async fn ensure_clients_table(client: &aws_sdk_dynamodb::Client, table: &str
         .unwrap_or_else(|e| panic!("table {table} did not become active: {e:?}"));
 }
 
-/// A [`DynamoDbClientStore`] on moto over `table`, created if missing.
-pub async fn moto_dynamodb_store(table: &str) -> DynamoDbClientStore {
+/// Both adapters on moto over one clients table and one api-keys table, created if missing.
+pub async fn moto_dynamodb_stores(
+    clients_table: &str,
+    api_keys_table: &str,
+) -> (DynamoDbClientStore, DynamoDbApiKeyStore) {
     let client = moto_dynamodb().await;
-    ensure_clients_table(&client, table).await;
-    DynamoDbClientStore::new(client, table)
+    ensure_table(&client, clients_table, "client_id").await;
+    ensure_table(&client, api_keys_table, "key_sha256").await;
+    (
+        DynamoDbClientStore::new(client.clone(), clients_table),
+        DynamoDbApiKeyStore::new(client, api_keys_table, clients_table),
+    )
 }

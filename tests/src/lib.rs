@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 pub mod authorizer;
-pub mod conformance;
 pub mod dynamodb;
 
 /// The variable, or a panic that says how to get it.

@@ -4,6 +4,7 @@
 //! adapter joins.
 
 mod clients;
+pub mod conformance;
 mod form;
 mod keys;
 

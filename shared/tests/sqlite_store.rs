@@ -1,70 +1,60 @@
-//! The client store conformance suite against the SQLite adapter, one fresh database file per
-//! test.
+//! What only the SQLite adapter promises, beyond the conformance suites (`stores.rs`): the
+//! functions and the CLI share one file, across processes and restarts.
 
-use integration_tests::conformance::{StoreUnderTest, admin_client, labelpartner_client};
-use integration_tests::unique_name;
+use std::path::PathBuf;
 use token_service::store::sqlite::SqliteStore;
 use token_service::store::{ClientReader, ClientStore};
+use token_service::testing::conformance::clients::{admin_client, labelpartner_client};
+use token_service::testing::unique_name;
 
-async fn fresh_sqlite_store() -> StoreUnderTest {
+/// A database path in a fresh temporary directory, which the caller keeps until it is done.
+fn database_file() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = SqliteStore::open(dir.path().join("x.sqlite")).expect("open SQLite store");
-    StoreUnderTest::new(store).keeping(dir)
+    let path = dir.path().join("x.sqlite");
+    (dir, path)
 }
-
-integration_tests::client_store_conformance!(fresh_sqlite_store());
 
 /// `make run` has the functions and the CLI open the same file: each must see the other's writes.
 #[tokio::test]
 async fn a_second_store_on_the_same_file_sees_the_first_ones_writes() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("x.sqlite");
+    let (_dir, path) = database_file();
     let writer = SqliteStore::open(&path).expect("open the first store");
     let reader = SqliteStore::open(&path).expect("open the second store on the same file");
 
     let prefix = unique_name("shared-file");
-    let created = labelpartner_client(&format!("{prefix}-a"));
+    let created = labelpartner_client(&format!("{prefix}-a")).build();
+    let id = created.client_id.as_str();
     writer.create(&created).await.expect("create");
-    assert_eq!(
-        reader.get(&created.client_id).await.expect("get"),
-        Some(created.clone())
-    );
+    assert_eq!(reader.get(id).await.expect("get"), Some(created.clone()));
 
     writer
-        .disable(&created.client_id)
+        .disable(id)
         .await
         .expect("disable through the first store");
     let seen = reader
-        .get(&created.client_id)
+        .get(id)
         .await
         .expect("get")
         .expect("the client is still there");
     assert!(!seen.enabled, "the second store missed the disable");
 
     // And the other way round.
-    let second = admin_client(&format!("{prefix}-b"));
+    let second = admin_client(&format!("{prefix}-b")).build();
     reader
         .create(&second)
         .await
         .expect("create through the second store");
     assert_eq!(
         writer.list().await.expect("list"),
-        vec![
-            token_service::domain::client::Client {
-                enabled: false,
-                ..created
-            },
-            second
-        ]
+        vec![labelpartner_client(id).disabled().build(), second]
     );
 }
 
 /// A store reopened on an existing file finds the clients written before.
 #[tokio::test]
 async fn a_reopened_store_keeps_its_clients() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("x.sqlite");
-    let client = labelpartner_client(&unique_name("reopen"));
+    let (_dir, path) = database_file();
+    let client = labelpartner_client(&unique_name("reopen")).build();
     {
         let store = SqliteStore::open(&path).expect("open");
         store.create(&client).await.expect("create");

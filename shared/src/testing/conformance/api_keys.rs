@@ -1,0 +1,206 @@
+//! The [`ApiKeyStore`] suite: importing, finding, listing, revoking and removing legacy API keys,
+//! and the client's `has_legacy_api_keys` flag that importing and removing keep. Each test needs
+//! empty stores of its own: listings are asserted whole.
+
+use super::{StoresUnderTest, legacy_key};
+use crate::domain::secret::hash_secret;
+use crate::store::{ApiKeyStore, StoreError};
+use crate::testing::client;
+
+/// Expands into a module `api_key_store_conformance` with one test per behaviour of the
+/// [`ApiKeyStore`] port; see [the suites](crate::testing::conformance).
+#[macro_export]
+macro_rules! api_key_store_conformance {
+    ($make:expr) => {
+        $crate::__conformance_suite!(api_key_store_conformance, api_keys, $make;
+            import_stores_only_the_hash_and_sets_the_clients_flag,
+            import_for_an_unknown_client_is_not_found_and_stores_nothing,
+            importing_a_stored_key_again_is_already_exists_and_flags_no_one_else,
+            list_orders_by_client_then_hash_and_filters_by_client,
+            revoke_deletes_one_key_and_a_second_revoke_is_not_found,
+            remove_for_client_deletes_only_its_keys_and_clears_its_flag,
+            remove_for_a_client_without_keys_removes_nothing,
+        );
+    };
+}
+
+/// Stores a client of the builder's defaults with this id.
+async fn create_client(stores: &StoresUnderTest, client_id: &str) {
+    stores
+        .clients()
+        .create(&client(client_id).build())
+        .await
+        .unwrap_or_else(|e| panic!("create({client_id}) failed: {e}"));
+}
+
+/// Imports each key (in clear) for its client.
+async fn import(keys: &dyn ApiKeyStore, keys_and_owners: &[(&str, &str)]) {
+    for (key, owner) in keys_and_owners {
+        keys.import_key(&legacy_key(key, owner))
+            .await
+            .unwrap_or_else(|e| panic!("import of a key for {owner} failed: {e}"));
+    }
+}
+
+pub async fn import_stores_only_the_hash_and_sets_the_clients_flag(stores: &StoresUnderTest) {
+    let keys = stores.api_keys();
+    create_client(stores, "lp-client").await;
+    assert!(!stores.has_legacy_api_keys("lp-client").await);
+    let key = legacy_key("legacy-key-0000000000000001", "lp-client");
+    keys.import_key(&key).await.expect("import");
+    assert!(stores.has_legacy_api_keys("lp-client").await);
+    assert_eq!(
+        keys.find(&hash_secret("legacy-key-0000000000000001"))
+            .await
+            .expect("find"),
+        Some(key)
+    );
+    assert_eq!(
+        keys.find(&hash_secret("legacy-key-0000000000000002"))
+            .await
+            .expect("find"),
+        None
+    );
+}
+
+pub async fn import_for_an_unknown_client_is_not_found_and_stores_nothing(
+    stores: &StoresUnderTest,
+) {
+    let keys = stores.api_keys();
+    let key = legacy_key("legacy-key-0000000000000003", "nobody");
+    let result = keys.import_key(&key).await;
+    assert!(
+        matches!(result, Err(StoreError::NotFound)),
+        "expected NotFound, got {result:?}"
+    );
+    assert!(keys.list_keys(None).await.expect("list").is_empty());
+    assert_eq!(keys.find(&key.key_sha256).await.expect("find"), None);
+    assert_eq!(stores.clients().get("nobody").await.expect("get"), None);
+}
+
+/// The key and the flag are written together or not at all: the refused import leaves the second
+/// client unflagged, and the key with its first client.
+pub async fn importing_a_stored_key_again_is_already_exists_and_flags_no_one_else(
+    stores: &StoresUnderTest,
+) {
+    let keys = stores.api_keys();
+    create_client(stores, "first").await;
+    create_client(stores, "second").await;
+    let key = legacy_key("legacy-key-0000000000000004", "first");
+    keys.import_key(&key).await.expect("import");
+    let result = keys
+        .import_key(&legacy_key("legacy-key-0000000000000004", "second"))
+        .await;
+    assert!(
+        matches!(result, Err(StoreError::AlreadyExists)),
+        "expected AlreadyExists, got {result:?}"
+    );
+    assert!(!stores.has_legacy_api_keys("second").await);
+    assert_eq!(keys.list_keys(Some("second")).await.expect("list"), vec![]);
+    assert_eq!(keys.find(&key.key_sha256).await.expect("find"), Some(key));
+}
+
+pub async fn list_orders_by_client_then_hash_and_filters_by_client(stores: &StoresUnderTest) {
+    let keys = stores.api_keys();
+    create_client(stores, "a-client").await;
+    create_client(stores, "b-client").await;
+    // Imported out of order, so that a store listing in insertion order fails.
+    import(
+        keys.as_ref(),
+        &[
+            ("legacy-key-b000000000000001", "b-client"),
+            ("legacy-key-a000000000000002", "a-client"),
+            ("legacy-key-a000000000000001", "a-client"),
+        ],
+    )
+    .await;
+    let mut expected_a = vec![
+        legacy_key("legacy-key-a000000000000001", "a-client"),
+        legacy_key("legacy-key-a000000000000002", "a-client"),
+    ];
+    expected_a.sort_by_key(|k| k.key_sha256.to_hex());
+    assert_eq!(
+        keys.list_keys(Some("a-client")).await.expect("list"),
+        expected_a
+    );
+    let mut expected_all = expected_a;
+    expected_all.push(legacy_key("legacy-key-b000000000000001", "b-client"));
+    assert_eq!(keys.list_keys(None).await.expect("list"), expected_all);
+}
+
+pub async fn revoke_deletes_one_key_and_a_second_revoke_is_not_found(stores: &StoresUnderTest) {
+    let keys = stores.api_keys();
+    create_client(stores, "a-client").await;
+    import(
+        keys.as_ref(),
+        &[
+            ("legacy-key-a000000000000001", "a-client"),
+            ("legacy-key-a000000000000002", "a-client"),
+        ],
+    )
+    .await;
+    let revoked = legacy_key("legacy-key-a000000000000001", "a-client");
+    keys.revoke_key(&revoked.key_sha256).await.expect("revoke");
+    assert_eq!(
+        keys.list_keys(Some("a-client")).await.expect("list"),
+        vec![legacy_key("legacy-key-a000000000000002", "a-client")]
+    );
+    let again = keys.revoke_key(&revoked.key_sha256).await;
+    assert!(
+        matches!(again, Err(StoreError::NotFound)),
+        "expected NotFound, got {again:?}"
+    );
+}
+
+pub async fn remove_for_client_deletes_only_its_keys_and_clears_its_flag(stores: &StoresUnderTest) {
+    let keys = stores.api_keys();
+    create_client(stores, "legacy-client").await;
+    create_client(stores, "other-client").await;
+    import(
+        keys.as_ref(),
+        &[
+            ("legacy-key-1000000000000001", "legacy-client"),
+            ("legacy-key-1000000000000002", "legacy-client"),
+            ("legacy-key-2000000000000001", "other-client"),
+        ],
+    )
+    .await;
+    let removed = keys
+        .remove_for_client("legacy-client")
+        .await
+        .expect("remove");
+    assert_eq!(removed, 2);
+    assert!(
+        keys.list_keys(Some("legacy-client"))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert!(!stores.has_legacy_api_keys("legacy-client").await);
+    assert_eq!(
+        keys.list_keys(None).await.expect("list"),
+        vec![legacy_key("legacy-key-2000000000000001", "other-client")]
+    );
+    assert!(stores.has_legacy_api_keys("other-client").await);
+}
+
+/// The token endpoint may call it for a client whose keys are already gone, or that is gone
+/// itself: neither is an error.
+pub async fn remove_for_a_client_without_keys_removes_nothing(stores: &StoresUnderTest) {
+    let keys = stores.api_keys();
+    create_client(stores, "oauth-client").await;
+    assert_eq!(
+        keys.remove_for_client("oauth-client")
+            .await
+            .expect("remove"),
+        0
+    );
+    assert!(!stores.has_legacy_api_keys("oauth-client").await);
+    assert_eq!(
+        keys.remove_for_client("nobody")
+            .await
+            .expect("remove for an unknown client"),
+        0
+    );
+    assert_eq!(stores.clients().get("nobody").await.expect("get"), None);
+}

@@ -1,0 +1,234 @@
+//! The [`ClientStore`] suite. Every behaviour uses client ids from [`unique_name`], so the tests
+//! may run in parallel against one shared store or table, and asserts the stored state through
+//! the port itself.
+
+use super::StoresUnderTest;
+use crate::domain::client::{Client, GrantType};
+use crate::store::{ClientStore, StoreError};
+use crate::testing::{ClientBuilder, client, unique_name};
+
+/// Expands into a module `client_store_conformance` with one test per behaviour of the
+/// [`ClientStore`] port; see [the suites](crate::testing::conformance).
+#[macro_export]
+macro_rules! client_store_conformance {
+    ($make:expr) => {
+        $crate::__conformance_suite!(client_store_conformance, clients, $make;
+            create_then_get_returns_an_equal_client,
+            create_then_get_round_trips_an_admin_client_without_labelpartner,
+            get_of_an_unknown_id_is_none,
+            create_with_an_existing_id_is_already_exists_and_keeps_the_original,
+            create_of_an_invalid_client_is_invalid_and_stores_nothing,
+            list_returns_all_created_clients_sorted_by_client_id,
+            update_replaces_the_record,
+            update_of_a_missing_id_is_not_found_and_creates_nothing,
+            update_of_an_invalid_client_is_invalid_and_keeps_the_record,
+            disable_sets_enabled_false_and_keeps_the_rest,
+            disable_of_a_missing_id_is_not_found,
+        );
+    };
+}
+
+/// A labelpartner client mid-rotation: two secrets, the old one with an expiry, every field
+/// away from the builder's defaults.
+pub fn labelpartner_client(client_id: &str) -> ClientBuilder {
+    client(client_id)
+        .labelpartner("lp-4711")
+        .secret(&format!("{client_id}-new-secret"))
+        .expiring_secret(&format!("{client_id}-old-secret"), 1_763_990_000)
+        .grants(&[GrantType::ClientCredentials, GrantType::RefreshToken])
+        .scopes(&["accounts:read", "orders:write"])
+        .ttl(900)
+        .created_at(1_763_900_000)
+}
+
+/// A disabled admin client: one secret without expiry, no labelpartner, no scopes.
+pub fn admin_client(client_id: &str) -> ClientBuilder {
+    client(client_id)
+        .admin()
+        .secret(&format!("{client_id}-secret"))
+        .grants(&[GrantType::Password])
+        .ttl(86_400)
+        .disabled()
+        .created_at(1_700_000_000)
+}
+
+async fn stored(store: &dyn ClientStore, client_id: &str) -> Option<Client> {
+    store
+        .get(client_id)
+        .await
+        .unwrap_or_else(|e| panic!("get({client_id}) failed: {e}"))
+}
+
+async fn create(store: &dyn ClientStore, client: &Client) {
+    store
+        .create(client)
+        .await
+        .unwrap_or_else(|e| panic!("create({}) failed: {e}", client.client_id));
+}
+
+pub async fn create_then_get_returns_an_equal_client(stores: &StoresUnderTest) {
+    let store = stores.clients().as_ref();
+    let client = labelpartner_client(&unique_name("create-get")).build();
+    create(store, &client).await;
+    assert_eq!(stored(store, &client.client_id).await, Some(client));
+}
+
+pub async fn create_then_get_round_trips_an_admin_client_without_labelpartner(
+    stores: &StoresUnderTest,
+) {
+    let store = stores.clients().as_ref();
+    let client = admin_client(&unique_name("create-get-admin")).build();
+    create(store, &client).await;
+    assert_eq!(stored(store, &client.client_id).await, Some(client));
+}
+
+pub async fn get_of_an_unknown_id_is_none(stores: &StoresUnderTest) {
+    let store = stores.clients().as_ref();
+    assert_eq!(stored(store, &unique_name("unknown")).await, None);
+}
+
+pub async fn create_with_an_existing_id_is_already_exists_and_keeps_the_original(
+    stores: &StoresUnderTest,
+) {
+    let store = stores.clients().as_ref();
+    let id = unique_name("duplicate");
+    let original = labelpartner_client(&id).build();
+    create(store, &original).await;
+    let intruder = labelpartner_client(&id)
+        .admin()
+        .secret("an attacker's secret")
+        .build();
+    let result = store.create(&intruder).await;
+    assert!(
+        matches!(result, Err(StoreError::AlreadyExists)),
+        "expected AlreadyExists, got {result:?}"
+    );
+    assert_eq!(stored(store, &original.client_id).await, Some(original));
+}
+
+pub async fn create_of_an_invalid_client_is_invalid_and_stores_nothing(stores: &StoresUnderTest) {
+    let store = stores.clients().as_ref();
+    let invalid = labelpartner_client(&unique_name("invalid"))
+        .labelpartner_field(None)
+        .build();
+    let result = store.create(&invalid).await;
+    assert!(
+        matches!(result, Err(StoreError::Invalid(_))),
+        "expected Invalid, got {result:?}"
+    );
+    assert_eq!(stored(store, &invalid.client_id).await, None);
+    let listed = store.list().await.expect("list");
+    assert!(
+        listed.iter().all(|c| c.client_id != invalid.client_id),
+        "an invalid client was listed"
+    );
+}
+
+pub async fn list_returns_all_created_clients_sorted_by_client_id(stores: &StoresUnderTest) {
+    let store = stores.clients().as_ref();
+    let prefix = unique_name("list");
+    // Created out of order, so that a store returning insertion order fails.
+    let c = labelpartner_client(&format!("{prefix}-c")).build();
+    let a = admin_client(&format!("{prefix}-a")).build();
+    let b = labelpartner_client(&format!("{prefix}-b")).build();
+    for client in [&c, &a, &b] {
+        create(store, client).await;
+    }
+    let listed = store.list().await.expect("list");
+    let ids: Vec<&str> = listed.iter().map(|c| c.client_id.as_str()).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "list is not sorted by client_id: {ids:?}"
+    );
+    // Other tests may share the store; ours are exactly the three created here.
+    let ours: Vec<Client> = listed
+        .into_iter()
+        .filter(|client| client.client_id.starts_with(&format!("{prefix}-")))
+        .collect();
+    assert_eq!(ours, vec![a, b, c]);
+}
+
+pub async fn update_replaces_the_record(stores: &StoresUnderTest) {
+    let store = stores.clients().as_ref();
+    let id = unique_name("update");
+    let original = labelpartner_client(&id).build();
+    create(store, &original).await;
+    let replacement = labelpartner_client(&id)
+        .admin()
+        .secret("a rotated secret")
+        .grants(&[GrantType::Password])
+        .scopes(&["admin:all"])
+        .ttl(60)
+        .disabled()
+        .created_at(original.created_at + 1)
+        .build();
+    store
+        .update(&replacement)
+        .await
+        .expect("update of an existing client");
+    assert_eq!(stored(store, &id).await, Some(replacement));
+
+    // And back: an optional attribute that reappears is stored again.
+    store
+        .update(&original)
+        .await
+        .expect("second update of an existing client");
+    assert_eq!(stored(store, &id).await, Some(original));
+}
+
+pub async fn update_of_a_missing_id_is_not_found_and_creates_nothing(stores: &StoresUnderTest) {
+    let store = stores.clients().as_ref();
+    let missing = labelpartner_client(&unique_name("update-missing")).build();
+    let result = store.update(&missing).await;
+    assert!(
+        matches!(result, Err(StoreError::NotFound)),
+        "expected NotFound, got {result:?}"
+    );
+    assert_eq!(stored(store, &missing.client_id).await, None);
+}
+
+pub async fn update_of_an_invalid_client_is_invalid_and_keeps_the_record(stores: &StoresUnderTest) {
+    let store = stores.clients().as_ref();
+    let original = labelpartner_client(&unique_name("update-invalid")).build();
+    create(store, &original).await;
+    let mut without_secrets = original.clone();
+    without_secrets.secrets.clear();
+    let result = store.update(&without_secrets).await;
+    assert!(
+        matches!(result, Err(StoreError::Invalid(_))),
+        "expected Invalid, got {result:?}"
+    );
+    assert_eq!(stored(store, &original.client_id).await, Some(original));
+}
+
+pub async fn disable_sets_enabled_false_and_keeps_the_rest(stores: &StoresUnderTest) {
+    let store = stores.clients().as_ref();
+    let id = unique_name("disable");
+    let client = labelpartner_client(&id).build();
+    assert!(client.enabled);
+    create(store, &client).await;
+    let disabled = labelpartner_client(&id).disabled().build();
+    store
+        .disable(&id)
+        .await
+        .expect("disable of an existing client");
+    assert_eq!(stored(store, &id).await, Some(disabled.clone()));
+
+    // Disabling twice is not an error and changes nothing more.
+    store
+        .disable(&id)
+        .await
+        .expect("disable of a disabled client");
+    assert_eq!(stored(store, &id).await, Some(disabled));
+}
+
+pub async fn disable_of_a_missing_id_is_not_found(stores: &StoresUnderTest) {
+    let store = stores.clients().as_ref();
+    let id = unique_name("disable-missing");
+    let result = store.disable(&id).await;
+    assert!(
+        matches!(result, Err(StoreError::NotFound)),
+        "expected NotFound, got {result:?}"
+    );
+    assert_eq!(stored(store, &id).await, None);
+}
