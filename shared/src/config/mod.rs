@@ -1,5 +1,5 @@
 //! Settings, read once per container from the environment: the service's
-//! ([`ServiceSettings`], every function) and the authorizer's own ([`AuthorizerSettings`]).
+//! ([`Settings`], every function) and the authorizer's own ([`AuthorizerSettings`]).
 //! Constructors take a variable lookup, never read files or the network, and refuse bad values
 //! rather than fall back to defaults. Every variable is listed in the README and
 //! docs/authorizer.md.

@@ -111,7 +111,7 @@ pub struct Client {
     pub access_token_ttl: u32,
     pub enabled: bool,
     pub created_at: i64,
-    /// Set while the client still holds legacy API keys (see [`crate::store::api_keys`]); the
+    /// Set while the client still holds legacy API keys (see [`crate::domain::legacy_api_key`]); the
     /// token endpoint removes them on the next token it issues, then clears this.
     #[serde(default)]
     pub has_legacy_api_keys: bool,

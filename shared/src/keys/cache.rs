@@ -72,7 +72,7 @@ impl KeyCache {
     }
 
     /// Called when a token names a kid that the loaded set lacks: reloads at most once per
-    /// [`DEFAULT_UNKNOWN_KID_REFRESH_GAP`], and otherwise returns the keys already held.
+    /// 30 seconds, and otherwise returns the keys already held.
     pub async fn refresh_for_unknown_kid(&self) -> Result<Arc<KeySet>, KeyError> {
         if self.recently_forced() {
             return self.current().await;

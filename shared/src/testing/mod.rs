@@ -8,7 +8,7 @@ pub mod conformance;
 mod form;
 mod keys;
 
-pub use clients::{ClientBuilder, client, registered};
+pub use clients::{ClientBuilder, DEFAULT_SECRET, client, registered};
 pub use form::{FORM_URLENCODED, TokenForm, basic};
 pub use keys::{CountingKeySource, FailingKeySource, key_cache, key_document};
 
