@@ -2,33 +2,11 @@
 //! the real function binaries, the emulator's API Gateway events (which base64-encode form
 //! bodies), the SQLite store and key file the functions were started with.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use integration_tests::{lambda_endpoint, required_env, unique_name};
+use integration_tests::e2e_store::register_e2e_client;
+use integration_tests::{lambda_endpoint, unique_name};
 use serde_json::Value;
-use token_service::admin::clients::{IssuedCredentials, NewClient, register};
-use token_service::domain::client::AccessLevel;
-use token_service::domain::time::now_unix;
-use token_service::store::ClientStore;
-use token_service::store::sqlite::SqliteStore;
-
-async fn registered(level: AccessLevel, client_id: Option<String>) -> IssuedCredentials {
-    let store = SqliteStore::open(required_env("E2E_SQLITE_PATH")).unwrap();
-    let issued = register(
-        NewClient {
-            client_id,
-            access_level: level,
-            labelpartner: (level == AccessLevel::Labelpartner).then(|| "lp-e2e".to_string()),
-            allowed_scopes: vec!["accounts:read".into()],
-            allowed_grant_types: vec![],
-            access_token_ttl: None,
-        },
-        now_unix(),
-    )
-    .unwrap();
-    store.create(&issued.client).await.unwrap();
-    issued
-}
+use token_service::admin::clients::NewClient;
+use token_service::testing::basic;
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -46,6 +24,11 @@ async fn json(response: reqwest::Response) -> (u16, reqwest::header::HeaderMap, 
     (status, headers, json)
 }
 
+/// `GET url`: (status, headers, JSON body).
+async fn get(url: String) -> (u16, reqwest::header::HeaderMap, Value) {
+    json(http().get(url).send().await.unwrap()).await
+}
+
 fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -53,7 +36,9 @@ fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a
 #[tokio::test]
 async fn v1_token_with_credentials_in_the_body() {
     let base = lambda_endpoint();
-    let issued = registered(AccessLevel::Labelpartner, None).await;
+    let issued =
+        register_e2e_client(NewClient::labelpartner("lp-e2e").with_scopes(&["accounts:read"]))
+            .await;
     let response = http()
         .post(format!("{base}/v1/token"))
         .header("accept", "application/json")
@@ -78,7 +63,12 @@ async fn v1_token_with_credentials_in_the_body() {
 #[tokio::test]
 async fn oauth_v2_token_with_http_basic() {
     let base = lambda_endpoint();
-    let issued = registered(AccessLevel::Admin, Some(unique_name("e2e-admin"))).await;
+    let issued = register_e2e_client(
+        NewClient::admin()
+            .with_client_id(&unique_name("e2e-admin"))
+            .with_scopes(&["accounts:read"]),
+    )
+    .await;
     let response = http()
         .post(format!("{base}/oauth/v2/token"))
         .basic_auth(&issued.client.client_id, Some(&issued.client_secret))
@@ -95,10 +85,7 @@ async fn bad_basic_credentials_get_401_invalid_client_with_a_challenge() {
     let base = lambda_endpoint();
     let response = http()
         .post(format!("{base}/oauth/v2/token"))
-        .header(
-            "authorization",
-            format!("Basic {}", STANDARD.encode("nobody:wrong")),
-        )
+        .header("authorization", basic("nobody", "wrong"))
         .form(&[("grant_type", "client_credentials")])
         .send()
         .await
@@ -170,8 +157,7 @@ async fn malformed_requests_get_400_with_an_oauth_error_code() {
 #[tokio::test]
 async fn get_on_the_token_endpoint_is_405() {
     let base = lambda_endpoint();
-    let (status, headers, body) =
-        json(http().get(format!("{base}/v1/token")).send().await.unwrap()).await;
+    let (status, headers, body) = get(format!("{base}/v1/token")).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (405, Some("invalid_request"))
@@ -182,14 +168,7 @@ async fn get_on_the_token_endpoint_is_405() {
 #[tokio::test]
 async fn discovery_document_describes_the_token_endpoint() {
     let base = lambda_endpoint();
-    let (status, headers, doc) = json(
-        http()
-            .get(format!("{base}/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, headers, doc) = get(format!("{base}/.well-known/openid-configuration")).await;
     assert_eq!(status, 200);
     assert_eq!(doc["issuer"], base.as_str());
     assert_eq!(doc["token_endpoint"], format!("{base}/oauth/v2/token"));
@@ -211,14 +190,7 @@ async fn discovery_document_describes_the_token_endpoint() {
             .unwrap()
             .contains("max-age=")
     );
-    let (status, _, rfc8414) = json(
-        http()
-            .get(format!("{base}/.well-known/oauth-authorization-server"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _, rfc8414) = get(format!("{base}/.well-known/oauth-authorization-server")).await;
     assert_eq!(status, 200);
     assert_eq!(rfc8414["issuer"], doc["issuer"]);
 }
@@ -226,14 +198,7 @@ async fn discovery_document_describes_the_token_endpoint() {
 #[tokio::test]
 async fn jwks_publishes_the_signing_key_with_cache_control() {
     let base = lambda_endpoint();
-    let (status, headers, jwks) = json(
-        http()
-            .get(format!("{base}/.well-known/jwks.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, headers, jwks) = get(format!("{base}/.well-known/jwks.json")).await;
     assert_eq!(status, 200);
     assert_eq!(
         header(&headers, "cache-control"),
