@@ -76,6 +76,17 @@ fn http_api_event(
     .to_string()
 }
 
+/// An HTTP API event posting a form-encoded `body` to `path`, base64-encoded or not.
+fn form_post_event(path: &str, body: &str, base64: bool) -> String {
+    http_api_event(
+        "POST",
+        path,
+        json!({"content-type": FORM_URLENCODED}),
+        Some(body),
+        base64,
+    )
+}
+
 fn rest_api_event(method: &str, path: &str, headers: Value, body: Option<&str>) -> String {
     json!({
         "resource": path,
@@ -116,13 +127,7 @@ fn body_json(response: &Response) -> Value {
 async fn http_api_event_with_a_plain_body_issues_a_token() {
     let (endpoint, id, secret) = endpoint_with_client().await;
     let body = TokenForm::credentials(&id, &secret).encode();
-    let event = http_api_event(
-        "POST",
-        "/v1/token",
-        json!({"content-type": FORM_URLENCODED}),
-        Some(&body),
-        false,
-    );
+    let event = form_post_event("/v1/token", &body, false);
     let response = token_response(&endpoint, &event).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -135,13 +140,7 @@ async fn http_api_event_with_a_base64_body_issues_a_token() {
     let body = TokenForm::credentials(&id, &secret)
         .grant_type("client_credentials")
         .encode();
-    let event = http_api_event(
-        "POST",
-        "/oauth/v2/token",
-        json!({"content-type": FORM_URLENCODED}),
-        Some(&body),
-        true,
-    );
+    let event = form_post_event("/oauth/v2/token", &body, true);
     let response = token_response(&endpoint, &event).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
 }

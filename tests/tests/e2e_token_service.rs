@@ -15,7 +15,9 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
-async fn json(response: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
+/// Sends the request: (status, headers, JSON body).
+async fn send(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.text().await.unwrap();
@@ -26,7 +28,7 @@ async fn json(response: reqwest::Response) -> (u16, reqwest::header::HeaderMap, 
 
 /// `GET url`: (status, headers, JSON body).
 async fn get(url: String) -> (u16, reqwest::header::HeaderMap, Value) {
-    json(http().get(url).send().await.unwrap()).await
+    send(http().get(url)).await
 }
 
 fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
@@ -39,18 +41,15 @@ async fn v1_token_with_credentials_in_the_body() {
     let issued =
         register_e2e_client(NewClient::labelpartner("lp-e2e").with_scopes(&["accounts:read"]))
             .await;
-    let response = http()
+    let request = http()
         .post(format!("{base}/v1/token"))
         .header("accept", "application/json")
         .form(&[
             ("client_id", issued.client.client_id.as_str()),
             ("client_secret", issued.client_secret.as_str()),
             ("grant_type", "client_credentials"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let (status, headers, body) = json(response).await;
+        ]);
+    let (status, headers, body) = send(request).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
@@ -69,28 +68,22 @@ async fn oauth_v2_token_with_http_basic() {
             .with_scopes(&["accounts:read"]),
     )
     .await;
-    let response = http()
+    let request = http()
         .post(format!("{base}/oauth/v2/token"))
         .basic_auth(&issued.client.client_id, Some(&issued.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    let (status, _, body) = json(response).await;
+        .form(&[("grant_type", "client_credentials")]);
+    let (status, _, body) = send(request).await;
     assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]
 async fn bad_basic_credentials_get_401_invalid_client_with_a_challenge() {
     let base = lambda_endpoint();
-    let response = http()
+    let request = http()
         .post(format!("{base}/oauth/v2/token"))
         .header("authorization", basic("nobody", "wrong"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    let (status, headers, body) = json(response).await;
+        .form(&[("grant_type", "client_credentials")]);
+    let (status, headers, body) = send(request).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_client"))
@@ -106,52 +99,37 @@ async fn bad_basic_credentials_get_401_invalid_client_with_a_challenge() {
 async fn malformed_requests_get_400_with_an_oauth_error_code() {
     let base = lambda_endpoint();
     let client = http();
-    let (status, _, body) = json(
-        client
-            .post(format!("{base}/oauth/v2/token"))
-            .form(&[("client_id", "x"), ("client_secret", "y")])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request")),
-        "missing grant_type"
-    );
-    let (status, _, body) = json(
-        client
-            .post(format!("{base}/v1/token"))
-            .form(&[
+    let post = |path: &str| client.post(format!("{base}{path}"));
+    for (request, code, what) in [
+        (
+            post("/oauth/v2/token").form(&[("client_id", "x"), ("client_secret", "y")]),
+            "invalid_request",
+            "missing grant_type",
+        ),
+        (
+            post("/v1/token").form(&[
                 ("grant_type", "password"),
                 ("client_id", "x"),
                 ("client_secret", "y"),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type"))
-    );
-    let (status, _, body) = json(
-        client
-            .post(format!("{base}/v1/token"))
-            .header("content-type", "application/json")
-            .body(r#"{"client_id":"x","client_secret":"y"}"#)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request")),
-        "JSON body"
-    );
+            ]),
+            "unsupported_grant_type",
+            "password grant",
+        ),
+        (
+            post("/v1/token")
+                .header("content-type", "application/json")
+                .body(r#"{"client_id":"x","client_secret":"y"}"#),
+            "invalid_request",
+            "JSON body",
+        ),
+    ] {
+        let (status, _, body) = send(request).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some(code)),
+            "{what}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -82,69 +82,77 @@ mod tests {
         }
     }
 
-    async fn setup(failures: usize) -> (Arc<MemoryClientStore>, Arc<Flaky>) {
-        let clients = Arc::new(MemoryClientStore::default());
-        for id in ["legacy", "modern"] {
-            clients.create(&client(id).admin().build()).await.unwrap();
+    /// Two admin clients, `legacy` with two legacy keys and `modern` with none, and the hook
+    /// over a key store that fails its first `failures` removals.
+    struct Fixture {
+        clients: Arc<MemoryClientStore>,
+        keys: Arc<Flaky>,
+        hook: RemoveLegacyKeysOnIssue,
+    }
+
+    impl Fixture {
+        async fn new(failures: usize) -> Self {
+            let clients = Arc::new(MemoryClientStore::default());
+            for id in ["legacy", "modern"] {
+                clients.create(&client(id).admin().build()).await.unwrap();
+            }
+            let inner = MemoryApiKeyStore::new(Arc::clone(&clients));
+            for key in ["legacy-key-1111111111", "legacy-key-2222222222"] {
+                inner
+                    .import_key(&LegacyApiKey::from_key(key, "legacy", 0).unwrap())
+                    .await
+                    .unwrap();
+            }
+            let keys = Arc::new(Flaky {
+                inner,
+                calls: AtomicUsize::new(0),
+                failures,
+            });
+            let hook = RemoveLegacyKeysOnIssue::new(keys.clone());
+            Fixture {
+                clients,
+                keys,
+                hook,
+            }
         }
-        let inner = MemoryApiKeyStore::new(Arc::clone(&clients));
-        for key in ["legacy-key-1111111111", "legacy-key-2222222222"] {
-            inner
-                .import_key(&LegacyApiKey::from_key(key, "legacy", 0).unwrap())
-                .await
-                .unwrap();
+
+        /// The client as the store holds it now, as a token request would read it.
+        async fn stored(&self, client_id: &str) -> Client {
+            self.clients.get(client_id).await.unwrap().unwrap()
         }
-        let keys = Arc::new(Flaky {
-            inner,
-            calls: AtomicUsize::new(0),
-            failures,
-        });
-        (clients, keys)
     }
 
     #[tokio::test]
     async fn a_client_without_legacy_keys_costs_no_store_call() {
-        let (clients, keys) = setup(0).await;
-        let hook = RemoveLegacyKeysOnIssue::new(keys.clone());
-        let modern = clients.get("modern").await.unwrap().unwrap();
-        hook.after_issue(&modern).await;
-        assert_eq!(keys.calls(), 0);
+        let f = Fixture::new(0).await;
+        f.hook.after_issue(&f.stored("modern").await).await;
+        assert_eq!(f.keys.calls(), 0);
     }
 
     #[tokio::test]
     async fn the_first_token_removes_the_clients_keys_and_clears_the_flag() {
-        let (clients, keys) = setup(0).await;
-        let hook = RemoveLegacyKeysOnIssue::new(keys.clone());
-        let legacy = clients.get("legacy").await.unwrap().unwrap();
+        let f = Fixture::new(0).await;
+        let legacy = f.stored("legacy").await;
         assert!(legacy.has_legacy_api_keys);
-        hook.after_issue(&legacy).await;
-        assert_eq!(keys.keys_left().await, 0);
-        let after = clients.get("legacy").await.unwrap().unwrap();
+        f.hook.after_issue(&legacy).await;
+        assert_eq!(f.keys.keys_left().await, 0);
+        let after = f.stored("legacy").await;
         assert!(!after.has_legacy_api_keys);
         // The next issue reads the cleared flag and makes no call.
-        hook.after_issue(&after).await;
-        assert_eq!(keys.calls(), 1);
+        f.hook.after_issue(&after).await;
+        assert_eq!(f.keys.calls(), 1);
     }
 
     #[tokio::test]
     async fn a_failed_removal_keeps_the_flag_and_the_next_issue_retries() {
-        let (clients, keys) = setup(1).await;
-        let hook = RemoveLegacyKeysOnIssue::new(keys.clone());
-        hook.after_issue(&clients.get("legacy").await.unwrap().unwrap())
-            .await;
-        let still = clients.get("legacy").await.unwrap().unwrap();
+        let f = Fixture::new(1).await;
+        f.hook.after_issue(&f.stored("legacy").await).await;
+        let still = f.stored("legacy").await;
         assert!(still.has_legacy_api_keys);
-        assert_eq!(keys.keys_left().await, 2);
-        hook.after_issue(&still).await;
-        assert_eq!(keys.keys_left().await, 0);
-        assert!(
-            !clients
-                .get("legacy")
-                .await
-                .unwrap()
-                .unwrap()
-                .has_legacy_api_keys
-        );
-        assert_eq!(keys.calls(), 2);
+        assert_eq!(f.keys.keys_left().await, 2);
+        f.hook.after_issue(&still).await;
+        assert_eq!(f.keys.keys_left().await, 0);
+        assert!(!f.stored("legacy").await.has_legacy_api_keys);
+        assert_eq!(f.keys.calls(), 2);
     }
 }
