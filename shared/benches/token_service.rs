@@ -10,17 +10,17 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 use token_service::admin::clients::{NewClient, register};
-use token_service::domain::client::{AccessLevel, Client};
+use token_service::domain::client::Client;
 use token_service::domain::time::now_unix;
 use token_service::entrypoints::token::handle_token_request;
-use token_service::keys::source::InMemoryKeySource;
-use token_service::keys::{KeyCache, KeySet, SigningAlgorithm, initial_document};
+use token_service::keys::{KeySet, SigningAlgorithm};
 use token_service::oauth::TokenEndpoint;
 use token_service::oauth::client_auth::{
     ClientAuthMethod, PresentedCredentials, authenticate, secret_matches,
 };
 use token_service::store::ClientStore;
 use token_service::store::sqlite::SqliteStore;
+use token_service::testing::{FORM_URLENCODED, TokenForm, key_cache, key_document};
 use token_service::tokens::{TokenSettings, mint_access_token};
 
 const ALGORITHMS: [SigningAlgorithm; 3] = [
@@ -36,19 +36,10 @@ fn settings() -> TokenSettings {
     }
 }
 
+/// A registered labelpartner client and its generated secret, as the operator path makes them.
 fn labelpartner_client() -> (Client, String) {
-    let issued = register(
-        NewClient {
-            client_id: None,
-            access_level: AccessLevel::Labelpartner,
-            labelpartner: Some("lp-bench".into()),
-            allowed_scopes: vec!["accounts:read".into()],
-            allowed_grant_types: vec![],
-            access_token_ttl: None,
-        },
-        now_unix(),
-    )
-    .expect("client");
+    let new = NewClient::labelpartner("lp-bench").with_scopes(&["accounts:read"]);
+    let issued = register(new, now_unix()).expect("client");
     (issued.client, issued.client_secret)
 }
 
@@ -60,7 +51,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn key_set(alg: SigningAlgorithm) -> KeySet {
-    KeySet::from_document(&initial_document(alg, 0).expect("keys")).expect("key set")
+    KeySet::from_document(&key_document(alg)).expect("key set")
 }
 
 fn client_authentication(c: &mut Criterion) {
@@ -127,16 +118,12 @@ fn whole_request(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open(dir.path().join("bench.sqlite")).expect("sqlite"));
     rt.block_on(store.create(&client)).expect("create");
-    let body = format!(
-        "grant_type=client_credentials&client_id={}&client_secret={secret}",
-        client.client_id
-    );
+    let body = TokenForm::credentials(&client.client_id, &secret)
+        .grant_type("client_credentials")
+        .encode();
     let mut group = c.benchmark_group("client_credentials_request");
     for alg in ALGORITHMS {
-        let keys = Arc::new(KeyCache::new(
-            Arc::new(InMemoryKeySource(initial_document(alg, 0).expect("keys"))),
-            Duration::from_secs(300),
-        ));
+        let keys = key_cache(alg);
         rt.block_on(keys.current()).expect("keys load");
         let endpoint = TokenEndpoint::new(store.clone(), keys, settings());
         group.bench_function(BenchmarkId::from_parameter(alg), |b| {
@@ -144,7 +131,7 @@ fn whole_request(c: &mut Criterion) {
                 let request: Request = lambda_http::http::Request::builder()
                     .method("POST")
                     .uri("https://auth.example.com/v1/token")
-                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("content-type", FORM_URLENCODED)
                     .body(Body::Text(body.clone()))
                     .expect("request");
                 let response = handle_token_request(&endpoint, request).await;

@@ -6,54 +6,43 @@ use base64::engine::general_purpose::STANDARD;
 use lambda_http::Body;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
-use token_service::admin::clients::{NewClient, register};
 use token_service::config::Settings;
 use token_service::domain::client::AccessLevel;
-use token_service::domain::time::now_unix;
 use token_service::entrypoints::discovery::DiscoveryState;
 use token_service::entrypoints::discovery::handle_discovery_request;
 use token_service::entrypoints::token::handle_token_request;
-use token_service::keys::source::InMemoryKeySource;
-use token_service::keys::{KeyCache, SigningAlgorithm, initial_document};
+use token_service::keys::SigningAlgorithm;
 use token_service::oauth::TokenEndpoint;
-use token_service::store::ClientStore;
 use token_service::store::memory::MemoryClientStore;
+use token_service::testing::{FORM_URLENCODED, TokenForm, basic, env, key_cache, registered};
 use token_service::tokens::TokenSettings;
 
-fn keys() -> Arc<KeyCache> {
-    Arc::new(KeyCache::new(
-        Arc::new(InMemoryKeySource(
-            initial_document(SigningAlgorithm::ES256, 0).unwrap(),
-        )),
-        Duration::from_secs(300),
-    ))
-}
+type Response = lambda_http::Response<Body>;
 
+/// A token endpoint over ES256 keys and a store holding one registered labelpartner client:
+/// (the endpoint, the client's id, its secret).
 async fn endpoint_with_client() -> (TokenEndpoint, String, String) {
     let store = Arc::new(MemoryClientStore::default());
-    let issued = register(
-        NewClient {
-            client_id: None,
-            access_level: AccessLevel::Labelpartner,
-            labelpartner: Some("lp-1".into()),
-            allowed_scopes: vec![],
-            allowed_grant_types: vec![],
-            access_token_ttl: None,
-        },
-        now_unix(),
-    )
-    .unwrap();
-    store.create(&issued.client).await.unwrap();
+    let issued = registered(store.as_ref(), AccessLevel::Labelpartner, &[]).await;
     let settings = TokenSettings {
         issuer: "https://issuer.test".into(),
         audience: "am-api".into(),
     };
     (
-        TokenEndpoint::new(store, keys(), settings),
+        TokenEndpoint::new(store, key_cache(SigningAlgorithm::ES256), settings),
         issued.client.client_id,
         issued.client_secret,
     )
+}
+
+/// The token function's answer to an API Gateway event (JSON text).
+async fn token_response(endpoint: &TokenEndpoint, event: &str) -> Response {
+    handle_token_request(endpoint, lambda_http::request::from_str(event).unwrap()).await
+}
+
+/// The discovery function's answer to an API Gateway event (JSON text).
+async fn discovery_response(state: &DiscoveryState, event: &str) -> Response {
+    handle_discovery_request(state, lambda_http::request::from_str(event).unwrap()).await
 }
 
 fn http_api_event(
@@ -87,6 +76,17 @@ fn http_api_event(
     .to_string()
 }
 
+/// An HTTP API event posting a form-encoded `body` to `path`, base64-encoded or not.
+fn form_post_event(path: &str, body: &str, base64: bool) -> String {
+    http_api_event(
+        "POST",
+        path,
+        json!({"content-type": FORM_URLENCODED}),
+        Some(body),
+        base64,
+    )
+}
+
 fn rest_api_event(method: &str, path: &str, headers: Value, body: Option<&str>) -> String {
     json!({
         "resource": path,
@@ -116,28 +116,19 @@ fn rest_api_event(method: &str, path: &str, headers: Value, body: Option<&str>) 
     .to_string()
 }
 
-fn body_json(response: &lambda_http::Response<Body>) -> Value {
+fn body_json(response: &Response) -> Value {
     match response.body() {
         Body::Text(text) => serde_json::from_str(text).unwrap(),
         other => panic!("expected a text body, got {other:?}"),
     }
 }
 
-const FORM: &str = "application/x-www-form-urlencoded";
-
 #[tokio::test]
 async fn http_api_event_with_a_plain_body_issues_a_token() {
     let (endpoint, id, secret) = endpoint_with_client().await;
-    let body = format!("client_id={id}&client_secret={secret}");
-    let event = http_api_event(
-        "POST",
-        "/v1/token",
-        json!({"content-type": FORM}),
-        Some(&body),
-        false,
-    );
-    let response =
-        handle_token_request(&endpoint, lambda_http::request::from_str(&event).unwrap()).await;
+    let body = TokenForm::credentials(&id, &secret).encode();
+    let event = form_post_event("/v1/token", &body, false);
+    let response = token_response(&endpoint, &event).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert_eq!(body_json(&response)["token_type"], "Bearer");
@@ -146,31 +137,25 @@ async fn http_api_event_with_a_plain_body_issues_a_token() {
 #[tokio::test]
 async fn http_api_event_with_a_base64_body_issues_a_token() {
     let (endpoint, id, secret) = endpoint_with_client().await;
-    let body = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
-    let event = http_api_event(
-        "POST",
-        "/oauth/v2/token",
-        json!({"content-type": FORM}),
-        Some(&body),
-        true,
-    );
-    let response =
-        handle_token_request(&endpoint, lambda_http::request::from_str(&event).unwrap()).await;
+    let body = TokenForm::credentials(&id, &secret)
+        .grant_type("client_credentials")
+        .encode();
+    let event = form_post_event("/oauth/v2/token", &body, true);
+    let response = token_response(&endpoint, &event).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
 }
 
 #[tokio::test]
 async fn rest_api_event_under_a_stage_routes_by_path_suffix() {
     let (endpoint, id, secret) = endpoint_with_client().await;
-    let auth = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
+    let auth = basic(&id, &secret);
     let event = rest_api_event(
         "POST",
         "/oauth/v2/token",
-        json!({"Content-Type": FORM, "Authorization": auth}),
+        json!({"Content-Type": FORM_URLENCODED, "Authorization": auth}),
         Some("grant_type=client_credentials"),
     );
-    let response =
-        handle_token_request(&endpoint, lambda_http::request::from_str(&event).unwrap()).await;
+    let response = token_response(&endpoint, &event).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
 }
 
@@ -178,12 +163,10 @@ async fn rest_api_event_under_a_stage_routes_by_path_suffix() {
 async fn unknown_paths_are_404_and_wrong_methods_405() {
     let (endpoint, _, _) = endpoint_with_client().await;
     let event = http_api_event("POST", "/v1/other", json!({}), None, false);
-    let response =
-        handle_token_request(&endpoint, lambda_http::request::from_str(&event).unwrap()).await;
+    let response = token_response(&endpoint, &event).await;
     assert_eq!(response.status(), 404);
     let event = http_api_event("PUT", "/v1/token", json!({}), None, false);
-    let response =
-        handle_token_request(&endpoint, lambda_http::request::from_str(&event).unwrap()).await;
+    let response = token_response(&endpoint, &event).await;
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "POST");
     assert_eq!(body_json(&response)["error"], "invalid_request");
@@ -191,15 +174,14 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
 
 #[tokio::test]
 async fn discovery_serves_metadata_and_a_cacheable_jwks() {
-    let settings = Settings::from_lookup(|name| match name {
-        "TOKEN_ISSUER" => Some("https://auth.example.test".into()),
-        "SIGNING_ALG" => Some("ES256".into()),
-        _ => None,
-    })
+    let settings = Settings::from_lookup(env(&[
+        ("TOKEN_ISSUER", "https://auth.example.test"),
+        ("SIGNING_ALG", "ES256"),
+    ]))
     .unwrap();
     let state = DiscoveryState {
         settings,
-        keys: keys(),
+        keys: key_cache(SigningAlgorithm::ES256),
     };
     let event = http_api_event(
         "GET",
@@ -208,8 +190,7 @@ async fn discovery_serves_metadata_and_a_cacheable_jwks() {
         None,
         false,
     );
-    let response =
-        handle_discovery_request(&state, lambda_http::request::from_str(&event).unwrap()).await;
+    let response = discovery_response(&state, &event).await;
     assert_eq!(response.status(), 200);
     let doc = body_json(&response);
     assert_eq!(doc["issuer"], "https://auth.example.test");
@@ -222,8 +203,7 @@ async fn discovery_serves_metadata_and_a_cacheable_jwks() {
         json!(["ES256"])
     );
     let event = http_api_event("GET", "/.well-known/jwks.json", json!({}), None, false);
-    let response =
-        handle_discovery_request(&state, lambda_http::request::from_str(&event).unwrap()).await;
+    let response = discovery_response(&state, &event).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["content-type"],

@@ -3,40 +3,25 @@
 
 use async_trait::async_trait;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
 
-use token_service::admin::clients::{NewClient, register, rotate_secret};
+use token_service::admin::clients::rotate_secret;
 use token_service::domain::client::{AccessLevel, Client, GrantType};
 use token_service::domain::time::now_unix;
 use token_service::http::HttpResponse;
-use token_service::keys::source::InMemoryKeySource;
-use token_service::keys::{
-    KeyCache, KeyError, KeySetDocument, KeySetSource, SigningAlgorithm, initial_document,
-};
+use token_service::keys::{KeyCache, SigningAlgorithm};
 use token_service::oauth::{TokenEndpoint, TokenEndpointKind, TokenRequest};
 use token_service::store::memory::MemoryClientStore;
 use token_service::store::{ClientReader, ClientStore, StoreError};
+use token_service::testing::{
+    FORM_URLENCODED, FailingKeySource, TokenForm, basic, client, key_cache, registered,
+};
 use token_service::tokens::{AccessTokenVerifier, TokenSettings};
 
-const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 const ISSUER: &str = "https://auth.example.test";
 const AUDIENCE: &str = "am-api";
-
-fn keyset(alg: SigningAlgorithm) -> KeySetDocument {
-    static RS: OnceLock<KeySetDocument> = OnceLock::new();
-    static ES: OnceLock<KeySetDocument> = OnceLock::new();
-    static ED: OnceLock<KeySetDocument> = OnceLock::new();
-    let cell = match alg {
-        SigningAlgorithm::RS256 => &RS,
-        SigningAlgorithm::ES256 => &ES,
-        SigningAlgorithm::EdDSA => &ED,
-    };
-    cell.get_or_init(|| initial_document(alg, 0).unwrap())
-        .clone()
-}
 
 fn settings() -> TokenSettings {
     TokenSettings {
@@ -57,11 +42,11 @@ impl Harness {
     }
 
     fn with_alg(alg: SigningAlgorithm) -> Self {
+        Self::with_keys(key_cache(alg))
+    }
+
+    fn with_keys(keys: Arc<KeyCache>) -> Self {
         let store = Arc::new(MemoryClientStore::default());
-        let keys = Arc::new(KeyCache::new(
-            Arc::new(InMemoryKeySource(keyset(alg))),
-            Duration::from_secs(300),
-        ));
         Harness {
             endpoint: TokenEndpoint::new(store.clone(), keys.clone(), settings()),
             store,
@@ -69,37 +54,35 @@ impl Harness {
         }
     }
 
-    async fn client(
-        &self,
-        level: AccessLevel,
-        scopes: &[&str],
-        grants: &[GrantType],
-    ) -> (Client, String) {
-        let issued = register(
-            NewClient {
-                client_id: None,
-                access_level: level,
-                labelpartner: (level == AccessLevel::Labelpartner).then(|| "lp-42".to_string()),
-                allowed_scopes: scopes.iter().map(|s| s.to_string()).collect(),
-                allowed_grant_types: grants.to_vec(),
-                access_token_ttl: None,
-            },
-            now_unix(),
-        )
-        .unwrap();
-        self.store.create(&issued.client).await.unwrap();
+    /// An endpoint whose client store fails every read (the harness's own store is unused).
+    fn with_broken_store() -> Self {
+        let harness = Self::new();
+        Harness {
+            endpoint: TokenEndpoint::new(Arc::new(BrokenStore), harness.keys.clone(), settings()),
+            ..harness
+        }
+    }
+
+    /// Registers a client of `level` with `scopes`: (the client, its secret).
+    async fn client(&self, level: AccessLevel, scopes: &[&str]) -> (Client, String) {
+        let issued = registered(self.store.as_ref(), level, scopes).await;
         (issued.client, issued.client_secret)
     }
 
+    /// A labelpartner client with two scopes: (its id, its secret).
     async fn labelpartner(&self) -> (String, String) {
-        let (c, s) = self
+        let (client, secret) = self
             .client(
                 AccessLevel::Labelpartner,
                 &["accounts:read", "accounts:write"],
-                &[],
             )
             .await;
-        (c.client_id, s)
+        (client.client_id, secret)
+    }
+
+    /// A form-encoded request without an `Authorization` header.
+    async fn post_form(&self, kind: TokenEndpointKind, form: &TokenForm) -> Reply {
+        self.post(kind, None, &form.encode()).await
     }
 
     async fn post(
@@ -108,7 +91,7 @@ impl Harness {
         authorization: Option<&str>,
         body: &str,
     ) -> Reply {
-        self.post_with(kind, FORM, authorization, body.as_bytes())
+        self.post_with(kind, Some(FORM_URLENCODED), authorization, body.as_bytes())
             .await
     }
 
@@ -181,16 +164,6 @@ impl Reply {
     }
 }
 
-fn basic(id: &str, secret: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
-}
-
 fn jwt_part(token: &str, index: usize) -> Value {
     let part = token.split('.').nth(index).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
@@ -204,13 +177,7 @@ use TokenEndpointKind::{AccountManagementV1 as V1, OAuthV2 as V2};
 async fn v1_issues_a_token_with_grant_type_defaulting_to_client_credentials() {
     let h = Harness::new();
     let (id, secret) = h.labelpartner().await;
-    let r = h
-        .post(
-            V1,
-            None,
-            &form(&[("client_id", &id), ("client_secret", &secret)]),
-        )
-        .await;
+    let r = h.post_form(V1, &TokenForm::credentials(&id, &secret)).await;
     r.token();
     assert_eq!(r.json["token_type"], "Bearer");
     assert_eq!(r.json["expires_in"], 3600);
@@ -240,35 +207,23 @@ async fn v2_issues_a_token_with_http_basic() {
 async fn v2_issues_a_token_with_client_secret_post() {
     let h = Harness::new();
     let (id, secret) = h.labelpartner().await;
-    let body = form(&[
-        ("grant_type", "client_credentials"),
-        ("client_id", &id),
-        ("client_secret", &secret),
-    ]);
-    h.post(V2, None, &body).await.token();
+    let form = TokenForm::credentials(&id, &secret).grant_type("client_credentials");
+    h.post_form(V2, &form).await.token();
 }
 
 #[tokio::test]
 async fn basic_credentials_are_form_url_decoded_before_comparison() {
     let h = Harness::new();
-    let issued = register(
-        NewClient {
-            client_id: Some("partner@acme.example".into()),
-            access_level: AccessLevel::Admin,
-            labelpartner: None,
-            allowed_scopes: vec![],
-            allowed_grant_types: vec![],
-            access_token_ttl: None,
-        },
-        now_unix(),
-    )
-    .unwrap();
-    h.store.create(&issued.client).await.unwrap();
+    let partner = client("partner@acme.example")
+        .admin()
+        .secret("partner-secret")
+        .build();
+    h.store.create(&partner).await.unwrap();
     let encoded_id = "partner%40acme.example";
     let r = h
         .post(
             V2,
-            Some(&basic(encoded_id, &issued.client_secret)),
+            Some(&basic(encoded_id, "partner-secret")),
             "grant_type=client_credentials",
         )
         .await;
@@ -280,13 +235,7 @@ async fn access_token_is_an_rfc9068_jwt_with_the_clients_claims() {
     let h = Harness::new();
     let (id, secret) = h.labelpartner().await;
     let before = now_unix();
-    let r = h
-        .post(
-            V1,
-            None,
-            &form(&[("client_id", &id), ("client_secret", &secret)]),
-        )
-        .await;
+    let r = h.post_form(V1, &TokenForm::credentials(&id, &secret)).await;
     let token = r.token();
     let header = jwt_part(token, 0);
     assert_eq!(header["typ"], "at+jwt");
@@ -299,7 +248,7 @@ async fn access_token_is_an_rfc9068_jwt_with_the_clients_claims() {
     assert_eq!(claims["sub"], id.as_str());
     assert_eq!(claims["client_id"], id.as_str());
     assert_eq!(claims["access_level"], "labelpartner");
-    assert_eq!(claims["labelpartner"], "lp-42");
+    assert_eq!(claims["labelpartner"], "lp-1");
     let iat = claims["iat"].as_i64().unwrap();
     assert!(iat >= before && iat <= now_unix());
     assert_eq!(claims["exp"].as_i64().unwrap(), iat + 3600);
@@ -314,13 +263,9 @@ async fn access_token_is_an_rfc9068_jwt_with_the_clients_claims() {
 #[tokio::test]
 async fn admin_tokens_carry_no_labelpartner_claim() {
     let h = Harness::new();
-    let (client, secret) = h.client(AccessLevel::Admin, &[], &[]).await;
+    let (client, secret) = h.client(AccessLevel::Admin, &[]).await;
     let r = h
-        .post(
-            V1,
-            None,
-            &form(&[("client_id", &client.client_id), ("client_secret", &secret)]),
-        )
+        .post_form(V1, &TokenForm::credentials(&client.client_id, &secret))
         .await;
     let claims = jwt_part(r.token(), 1);
     assert_eq!(claims["access_level"], "admin");
@@ -336,24 +281,20 @@ async fn admin_tokens_carry_no_labelpartner_claim() {
 async fn every_token_has_its_own_jti() {
     let h = Harness::new();
     let (id, secret) = h.labelpartner().await;
-    let body = form(&[("client_id", &id), ("client_secret", &secret)]);
-    let a = jwt_part(h.post(V1, None, &body).await.token(), 1);
-    let b = jwt_part(h.post(V1, None, &body).await.token(), 1);
+    let form = TokenForm::credentials(&id, &secret);
+    let a = jwt_part(h.post_form(V1, &form).await.token(), 1);
+    let b = jwt_part(h.post_form(V1, &form).await.token(), 1);
     assert_ne!(a["jti"], b["jti"]);
 }
 
 #[tokio::test]
 async fn a_client_specific_lifetime_sets_exp_and_expires_in() {
     let h = Harness::new();
-    let (mut client, secret) = h.client(AccessLevel::Admin, &[], &[]).await;
+    let (mut client, secret) = h.client(AccessLevel::Admin, &[]).await;
     client.access_token_ttl = 600;
     h.store.update(&client).await.unwrap();
     let r = h
-        .post(
-            V1,
-            None,
-            &form(&[("client_id", &client.client_id), ("client_secret", &secret)]),
-        )
+        .post_form(V1, &TokenForm::credentials(&client.client_id, &secret))
         .await;
     let claims = jwt_part(r.token(), 1);
     assert_eq!(r.json["expires_in"], 600);
@@ -368,13 +309,7 @@ async fn es256_and_eddsa_keys_sign_verifiable_tokens() {
     for alg in [SigningAlgorithm::ES256, SigningAlgorithm::EdDSA] {
         let h = Harness::with_alg(alg);
         let (id, secret) = h.labelpartner().await;
-        let r = h
-            .post(
-                V1,
-                None,
-                &form(&[("client_id", &id), ("client_secret", &secret)]),
-            )
-            .await;
+        let r = h.post_form(V1, &TokenForm::credentials(&id, &secret)).await;
         assert_eq!(jwt_part(r.token(), 0)["alg"], alg.as_str());
         let keys = h.keys.current().await.unwrap();
         AccessTokenVerifier::new(ISSUER, AUDIENCE, 0)
@@ -389,12 +324,8 @@ async fn es256_and_eddsa_keys_sign_verifiable_tokens() {
 async fn a_requested_subset_of_scopes_is_granted_and_echoed() {
     let h = Harness::new();
     let (id, secret) = h.labelpartner().await;
-    let body = form(&[
-        ("client_id", &id),
-        ("client_secret", &secret),
-        ("scope", "accounts:read"),
-    ]);
-    let r = h.post(V1, None, &body).await;
+    let form = TokenForm::credentials(&id, &secret).scope("accounts:read");
+    let r = h.post_form(V1, &form).await;
     assert_eq!(jwt_part(r.token(), 1)["scope"], "accounts:read");
     assert_eq!(r.json["scope"], "accounts:read");
 }
@@ -403,12 +334,8 @@ async fn a_requested_subset_of_scopes_is_granted_and_echoed() {
 async fn a_scope_outside_the_clients_scopes_is_invalid_scope() {
     let h = Harness::new();
     let (id, secret) = h.labelpartner().await;
-    let body = form(&[
-        ("client_id", &id),
-        ("client_secret", &secret),
-        ("scope", "accounts:read admin:all"),
-    ]);
-    h.post(V1, None, &body)
+    let form = TokenForm::credentials(&id, &secret).scope("accounts:read admin:all");
+    h.post_form(V1, &form)
         .await
         .assert_error(400, "invalid_scope");
 }
@@ -435,15 +362,11 @@ async fn other_grant_types_are_unsupported_grant_type() {
         "urn:ietf:params:oauth:grant-type:jwt-bearer",
         "bogus",
     ] {
-        let body = form(&[
-            ("grant_type", grant),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ]);
-        h.post(V1, None, &body)
+        let form = TokenForm::credentials(&id, &secret).grant_type(grant);
+        h.post_form(V1, &form)
             .await
             .assert_error(400, "unsupported_grant_type");
-        h.post(V2, None, &body)
+        h.post_form(V2, &form)
             .await
             .assert_error(400, "unsupported_grant_type");
     }
@@ -452,11 +375,12 @@ async fn other_grant_types_are_unsupported_grant_type() {
 #[tokio::test]
 async fn a_client_not_allowed_client_credentials_is_unauthorized_client() {
     let h = Harness::new();
-    let (client, secret) = h
-        .client(AccessLevel::Labelpartner, &[], &[GrantType::Password])
-        .await;
-    let body = form(&[("client_id", &client.client_id), ("client_secret", &secret)]);
-    h.post(V1, None, &body)
+    let password_only = client("password-only")
+        .secret("its-secret")
+        .grants(&[GrantType::Password])
+        .build();
+    h.store.create(&password_only).await.unwrap();
+    h.post_form(V1, &TokenForm::credentials("password-only", "its-secret"))
         .await
         .assert_error(400, "unauthorized_client");
 }
@@ -470,28 +394,13 @@ async fn unknown_client_wrong_secret_and_disabled_client_get_one_identical_401()
     let (disabled, disabled_secret) = h.labelpartner().await;
     h.store.disable(&disabled).await.unwrap();
     let unknown = h
-        .post(
-            V1,
-            None,
-            &form(&[("client_id", "nobody-here"), ("client_secret", &secret)]),
-        )
+        .post_form(V1, &TokenForm::credentials("nobody-here", &secret))
         .await;
     let wrong = h
-        .post(
-            V1,
-            None,
-            &form(&[("client_id", &id), ("client_secret", "not-the-secret")]),
-        )
+        .post_form(V1, &TokenForm::credentials(&id, "not-the-secret"))
         .await;
     let off = h
-        .post(
-            V1,
-            None,
-            &form(&[
-                ("client_id", &disabled),
-                ("client_secret", &disabled_secret),
-            ]),
-        )
+        .post_form(V1, &TokenForm::credentials(&disabled, &disabled_secret))
         .await;
     for r in [&unknown, &wrong, &off] {
         r.assert_error(401, "invalid_client");
@@ -528,11 +437,9 @@ async fn failed_basic_authentication_answers_with_a_basic_challenge() {
 async fn both_authentication_methods_at_once_are_invalid_request() {
     let h = Harness::new();
     let (id, secret) = h.labelpartner().await;
-    let body = form(&[
-        ("grant_type", "client_credentials"),
-        ("client_id", &id),
-        ("client_secret", &secret),
-    ]);
+    let body = TokenForm::credentials(&id, &secret)
+        .grant_type("client_credentials")
+        .encode();
     h.post(V2, Some(&basic(&id, &secret)), &body)
         .await
         .assert_error(400, "invalid_request");
@@ -552,30 +459,19 @@ async fn no_client_authentication_is_invalid_client() {
 #[tokio::test]
 async fn during_a_rotation_both_secrets_work_and_the_old_one_stops_at_expiry() {
     let h = Harness::new();
-    let (client, old_secret) = h.client(AccessLevel::Admin, &[], &[]).await;
+    let (client, old_secret) = h.client(AccessLevel::Admin, &[]).await;
     let rotated = rotate_secret(&client, now_unix(), 3600).unwrap();
     h.store.update(&rotated.client).await.unwrap();
     for secret in [&old_secret, &rotated.client_secret] {
-        h.post(
-            V1,
-            None,
-            &form(&[("client_id", &client.client_id), ("client_secret", secret)]),
-        )
-        .await
-        .token();
+        h.post_form(V1, &TokenForm::credentials(&client.client_id, secret))
+            .await
+            .token();
     }
     let expired = rotate_secret(&client, now_unix() - 7200, 3600).unwrap();
     h.store.update(&expired.client).await.unwrap();
-    h.post(
-        V1,
-        None,
-        &form(&[
-            ("client_id", &client.client_id),
-            ("client_secret", &old_secret),
-        ]),
-    )
-    .await
-    .assert_error(401, "invalid_client");
+    h.post_form(V1, &TokenForm::credentials(&client.client_id, &old_secret))
+        .await
+        .assert_error(401, "invalid_client");
 }
 
 // ---- request format -------------------------------------------------------------------------
@@ -597,7 +493,7 @@ async fn a_body_that_is_not_form_urlencoded_is_invalid_request() {
 async fn a_charset_parameter_on_the_media_type_is_accepted() {
     let h = Harness::new();
     let (id, secret) = h.labelpartner().await;
-    let body = form(&[("client_id", &id), ("client_secret", &secret)]);
+    let body = TokenForm::credentials(&id, &secret).encode();
     h.post_with(
         V1,
         Some("application/x-www-form-urlencoded; charset=UTF-8"),
@@ -612,12 +508,8 @@ async fn a_charset_parameter_on_the_media_type_is_accepted() {
 async fn a_repeated_parameter_is_invalid_request() {
     let h = Harness::new();
     let (id, secret) = h.labelpartner().await;
-    let body = form(&[
-        ("client_id", &id),
-        ("client_secret", &secret),
-        ("client_secret", &secret),
-    ]);
-    h.post(V1, None, &body)
+    let form = TokenForm::credentials(&id, &secret).param("client_secret", &secret);
+    h.post_form(V1, &form)
         .await
         .assert_error(400, "invalid_request");
 }
@@ -626,12 +518,8 @@ async fn a_repeated_parameter_is_invalid_request() {
 async fn an_oversized_body_is_invalid_request() {
     let h = Harness::new();
     let (id, secret) = h.labelpartner().await;
-    let body = form(&[
-        ("client_id", &id),
-        ("client_secret", &secret),
-        ("scope", &"a".repeat(5000)),
-    ]);
-    h.post(V1, None, &body)
+    let form = TokenForm::credentials(&id, &secret).scope(&"a".repeat(5000));
+    h.post_form(V1, &form)
         .await
         .assert_error(400, "invalid_request");
 }
@@ -649,80 +537,24 @@ impl ClientReader for BrokenStore {
     }
 }
 
-struct BrokenKeys;
-
-#[async_trait]
-impl KeySetSource for BrokenKeys {
-    async fn load(&self) -> Result<KeySetDocument, KeyError> {
-        Err(KeyError::Source(
-            "AccessDeniedException: arn:aws:secretsmanager:detail".into(),
-        ))
-    }
-}
-
 #[tokio::test]
 async fn a_store_failure_is_server_error_and_leaks_nothing() {
-    let keys = Arc::new(KeyCache::new(
-        Arc::new(InMemoryKeySource(keyset(SigningAlgorithm::RS256))),
-        Duration::from_secs(300),
-    ));
-    let endpoint = TokenEndpoint::new(Arc::new(BrokenStore), keys, settings());
-    let r = Reply::from(
-        endpoint
-            .handle(
-                V1,
-                TokenRequest {
-                    content_type: FORM,
-                    authorization: None,
-                    body: b"client_id=a&client_secret=b",
-                },
-            )
-            .await,
-    );
+    let h = Harness::with_broken_store();
+    let r = h.post(V1, None, "client_id=a&client_secret=b").await;
     r.assert_error(500, "server_error");
     assert!(!r.response.body.contains("Provisioned") && !r.response.body.contains("secret-detail"));
 }
 
 #[tokio::test]
 async fn a_key_failure_is_server_error_and_leaks_nothing() {
-    let store = Arc::new(MemoryClientStore::default());
-    let endpoint = TokenEndpoint::new(
-        store.clone(),
-        Arc::new(KeyCache::new(
-            Arc::new(BrokenKeys),
-            Duration::from_secs(300),
-        )),
-        settings(),
-    );
-    let issued = register(
-        NewClient {
-            client_id: None,
-            access_level: AccessLevel::Admin,
-            labelpartner: None,
-            allowed_scopes: vec![],
-            allowed_grant_types: vec![],
-            access_token_ttl: None,
-        },
-        now_unix(),
-    )
-    .unwrap();
-    store.create(&issued.client).await.unwrap();
-    let body = form(&[
-        ("client_id", &issued.client.client_id),
-        ("client_secret", &issued.client_secret),
-    ]);
-    let r = Reply::from(
-        endpoint
-            .handle(
-                V1,
-                TokenRequest {
-                    content_type: FORM,
-                    authorization: None,
-                    body: body.as_bytes(),
-                },
-            )
-            .await,
-    );
+    let h = Harness::with_keys(Arc::new(KeyCache::new(
+        Arc::new(FailingKeySource),
+        std::time::Duration::from_secs(300),
+    )));
+    let (client, secret) = h.client(AccessLevel::Admin, &[]).await;
+    let r = h
+        .post_form(V1, &TokenForm::credentials(&client.client_id, &secret))
+        .await;
     r.assert_error(500, "server_error");
     assert!(!r.response.body.contains("arn:aws"));
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 pub mod authorizer;
 pub mod dynamodb;
+pub mod e2e_store;
 
 /// The variable, or a panic that says how to get it.
 pub fn required_env(name: &str) -> String {

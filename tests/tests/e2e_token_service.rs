@@ -2,33 +2,11 @@
 //! the real function binaries, the emulator's API Gateway events (which base64-encode form
 //! bodies), the SQLite store and key file the functions were started with.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use integration_tests::{lambda_endpoint, required_env, unique_name};
+use integration_tests::e2e_store::register_e2e_client;
+use integration_tests::{lambda_endpoint, unique_name};
 use serde_json::Value;
-use token_service::admin::clients::{IssuedCredentials, NewClient, register};
-use token_service::domain::client::AccessLevel;
-use token_service::domain::time::now_unix;
-use token_service::store::ClientStore;
-use token_service::store::sqlite::SqliteStore;
-
-async fn registered(level: AccessLevel, client_id: Option<String>) -> IssuedCredentials {
-    let store = SqliteStore::open(required_env("E2E_SQLITE_PATH")).unwrap();
-    let issued = register(
-        NewClient {
-            client_id,
-            access_level: level,
-            labelpartner: (level == AccessLevel::Labelpartner).then(|| "lp-e2e".to_string()),
-            allowed_scopes: vec!["accounts:read".into()],
-            allowed_grant_types: vec![],
-            access_token_ttl: None,
-        },
-        now_unix(),
-    )
-    .unwrap();
-    store.create(&issued.client).await.unwrap();
-    issued
-}
+use token_service::admin::clients::NewClient;
+use token_service::testing::basic;
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -37,13 +15,20 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
-async fn json(response: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
+/// Sends the request: (status, headers, JSON body).
+async fn send(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.text().await.unwrap();
     let json =
         serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({status}): {body}"));
     (status, headers, json)
+}
+
+/// `GET url`: (status, headers, JSON body).
+async fn get(url: String) -> (u16, reqwest::header::HeaderMap, Value) {
+    send(http().get(url)).await
 }
 
 fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
@@ -53,19 +38,18 @@ fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a
 #[tokio::test]
 async fn v1_token_with_credentials_in_the_body() {
     let base = lambda_endpoint();
-    let issued = registered(AccessLevel::Labelpartner, None).await;
-    let response = http()
+    let issued =
+        register_e2e_client(NewClient::labelpartner("lp-e2e").with_scopes(&["accounts:read"]))
+            .await;
+    let request = http()
         .post(format!("{base}/v1/token"))
         .header("accept", "application/json")
         .form(&[
             ("client_id", issued.client.client_id.as_str()),
             ("client_secret", issued.client_secret.as_str()),
             ("grant_type", "client_credentials"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let (status, headers, body) = json(response).await;
+        ]);
+    let (status, headers, body) = send(request).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
@@ -78,32 +62,28 @@ async fn v1_token_with_credentials_in_the_body() {
 #[tokio::test]
 async fn oauth_v2_token_with_http_basic() {
     let base = lambda_endpoint();
-    let issued = registered(AccessLevel::Admin, Some(unique_name("e2e-admin"))).await;
-    let response = http()
+    let issued = register_e2e_client(
+        NewClient::admin()
+            .with_client_id(&unique_name("e2e-admin"))
+            .with_scopes(&["accounts:read"]),
+    )
+    .await;
+    let request = http()
         .post(format!("{base}/oauth/v2/token"))
         .basic_auth(&issued.client.client_id, Some(&issued.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    let (status, _, body) = json(response).await;
+        .form(&[("grant_type", "client_credentials")]);
+    let (status, _, body) = send(request).await;
     assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]
 async fn bad_basic_credentials_get_401_invalid_client_with_a_challenge() {
     let base = lambda_endpoint();
-    let response = http()
+    let request = http()
         .post(format!("{base}/oauth/v2/token"))
-        .header(
-            "authorization",
-            format!("Basic {}", STANDARD.encode("nobody:wrong")),
-        )
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    let (status, headers, body) = json(response).await;
+        .header("authorization", basic("nobody", "wrong"))
+        .form(&[("grant_type", "client_credentials")]);
+    let (status, headers, body) = send(request).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_client"))
@@ -119,59 +99,43 @@ async fn bad_basic_credentials_get_401_invalid_client_with_a_challenge() {
 async fn malformed_requests_get_400_with_an_oauth_error_code() {
     let base = lambda_endpoint();
     let client = http();
-    let (status, _, body) = json(
-        client
-            .post(format!("{base}/oauth/v2/token"))
-            .form(&[("client_id", "x"), ("client_secret", "y")])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request")),
-        "missing grant_type"
-    );
-    let (status, _, body) = json(
-        client
-            .post(format!("{base}/v1/token"))
-            .form(&[
+    let post = |path: &str| client.post(format!("{base}{path}"));
+    for (request, code, what) in [
+        (
+            post("/oauth/v2/token").form(&[("client_id", "x"), ("client_secret", "y")]),
+            "invalid_request",
+            "missing grant_type",
+        ),
+        (
+            post("/v1/token").form(&[
                 ("grant_type", "password"),
                 ("client_id", "x"),
                 ("client_secret", "y"),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type"))
-    );
-    let (status, _, body) = json(
-        client
-            .post(format!("{base}/v1/token"))
-            .header("content-type", "application/json")
-            .body(r#"{"client_id":"x","client_secret":"y"}"#)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request")),
-        "JSON body"
-    );
+            ]),
+            "unsupported_grant_type",
+            "password grant",
+        ),
+        (
+            post("/v1/token")
+                .header("content-type", "application/json")
+                .body(r#"{"client_id":"x","client_secret":"y"}"#),
+            "invalid_request",
+            "JSON body",
+        ),
+    ] {
+        let (status, _, body) = send(request).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some(code)),
+            "{what}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn get_on_the_token_endpoint_is_405() {
     let base = lambda_endpoint();
-    let (status, headers, body) =
-        json(http().get(format!("{base}/v1/token")).send().await.unwrap()).await;
+    let (status, headers, body) = get(format!("{base}/v1/token")).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (405, Some("invalid_request"))
@@ -182,14 +146,7 @@ async fn get_on_the_token_endpoint_is_405() {
 #[tokio::test]
 async fn discovery_document_describes_the_token_endpoint() {
     let base = lambda_endpoint();
-    let (status, headers, doc) = json(
-        http()
-            .get(format!("{base}/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, headers, doc) = get(format!("{base}/.well-known/openid-configuration")).await;
     assert_eq!(status, 200);
     assert_eq!(doc["issuer"], base.as_str());
     assert_eq!(doc["token_endpoint"], format!("{base}/oauth/v2/token"));
@@ -211,14 +168,7 @@ async fn discovery_document_describes_the_token_endpoint() {
             .unwrap()
             .contains("max-age=")
     );
-    let (status, _, rfc8414) = json(
-        http()
-            .get(format!("{base}/.well-known/oauth-authorization-server"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _, rfc8414) = get(format!("{base}/.well-known/oauth-authorization-server")).await;
     assert_eq!(status, 200);
     assert_eq!(rfc8414["issuer"], doc["issuer"]);
 }
@@ -226,14 +176,7 @@ async fn discovery_document_describes_the_token_endpoint() {
 #[tokio::test]
 async fn jwks_publishes_the_signing_key_with_cache_control() {
     let base = lambda_endpoint();
-    let (status, headers, jwks) = json(
-        http()
-            .get(format!("{base}/.well-known/jwks.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, headers, jwks) = get(format!("{base}/.well-known/jwks.json")).await;
     assert_eq!(status, 200);
     assert_eq!(
         header(&headers, "cache-control"),

@@ -4,18 +4,16 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use integration_tests::{lambda_endpoint, required_env};
+use integration_tests::e2e_store::register_e2e_client;
+use integration_tests::lambda_endpoint;
 use jwt_simple::prelude::*;
 use oauth2::basic::BasicClient;
 use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
 use std::collections::HashSet;
-use token_service::admin::clients::{NewClient, register};
-use token_service::domain::client::AccessLevel;
+use token_service::admin::clients::NewClient;
 use token_service::domain::time::now_unix;
-use token_service::keys::source::InMemoryKeySource;
-use token_service::keys::{KeyCache, SigningAlgorithm, initial_document};
-use token_service::store::ClientStore;
-use token_service::store::sqlite::SqliteStore;
+use token_service::keys::SigningAlgorithm;
+use token_service::testing::{client, key_cache};
 use token_service::tokens::{TokenSettings, mint_access_token};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -74,20 +72,10 @@ async fn verify_against_served_jwks(base: &str, token: &str) -> JWTClaims<OurCla
 #[tokio::test]
 async fn oauth2_crate_obtains_tokens_with_basic_and_post_auth_that_jwt_simple_validates() {
     let base = lambda_endpoint();
-    let store = SqliteStore::open(required_env("E2E_SQLITE_PATH")).unwrap();
-    let issued = register(
-        NewClient {
-            client_id: None,
-            access_level: AccessLevel::Labelpartner,
-            labelpartner: Some("lp-interop".into()),
-            allowed_scopes: vec!["accounts:read".into(), "accounts:write".into()],
-            allowed_grant_types: vec![],
-            access_token_ttl: None,
-        },
-        now_unix(),
+    let issued = register_e2e_client(
+        NewClient::labelpartner("lp-interop").with_scopes(&["accounts:read", "accounts:write"]),
     )
-    .unwrap();
-    store.create(&issued.client).await.unwrap();
+    .await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -160,26 +148,10 @@ async fn es256_and_eddsa_tokens_verify_with_jwt_simple() {
         issuer: "https://issuer.test".into(),
         audience: "am-api".into(),
     };
-    let client = register(
-        NewClient {
-            client_id: None,
-            access_level: AccessLevel::Admin,
-            labelpartner: None,
-            allowed_scopes: vec![],
-            allowed_grant_types: vec![],
-            access_token_ttl: None,
-        },
-        now_unix(),
-    )
-    .unwrap()
-    .client;
+    let admin = client("interop-admin").admin().build();
     for alg in [SigningAlgorithm::ES256, SigningAlgorithm::EdDSA] {
-        let cache = KeyCache::new(
-            std::sync::Arc::new(InMemoryKeySource(initial_document(alg, 0).unwrap())),
-            std::time::Duration::from_secs(60),
-        );
-        let keys = cache.current().await.unwrap();
-        let token = mint_access_token(&settings, &keys, &client, &[], now_unix())
+        let keys = key_cache(alg).current().await.unwrap();
+        let token = mint_access_token(&settings, &keys, &admin, &[], now_unix())
             .unwrap()
             .token;
         let jwks: serde_json::Value = serde_json::from_str(keys.jwks_json()).unwrap();

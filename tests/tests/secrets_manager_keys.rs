@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_sdk_secretsmanager::operation::create_secret::builders::CreateSecretFluentBuilder;
 use aws_sdk_secretsmanager::primitives::Blob;
 use integration_tests::{moto_sdk_config, unique_name};
 use token_service::domain::time::now_unix;
@@ -11,6 +12,7 @@ use token_service::keys::{
     KeyCache, KeyError, KeySetDocument, KeySetSource, KeySetStore, KeyState, SigningAlgorithm,
     initial_document, rotate,
 };
+use token_service::testing::sole_key;
 
 async fn moto_secrets() -> aws_sdk_secretsmanager::Client {
     aws_sdk_secretsmanager::Client::new(&moto_sdk_config().await)
@@ -28,14 +30,21 @@ async fn fresh_source() -> (
     (client, secret_id, source)
 }
 
+/// A source over a secret created beforehand, as infrastructure or an operator would:
+/// `content` sets its SecretString or SecretBinary.
+async fn source_over_existing_secret(
+    content: impl FnOnce(CreateSecretFluentBuilder) -> CreateSecretFluentBuilder,
+) -> SecretsManagerKeySource {
+    let (client, secret_id, source) = fresh_source().await;
+    content(client.create_secret().name(&secret_id))
+        .send()
+        .await
+        .expect("create_secret");
+    source
+}
+
 fn current_kid(document: &KeySetDocument) -> &str {
-    let current: Vec<_> = document
-        .keys
-        .iter()
-        .filter(|k| k.state == KeyState::Current)
-        .collect();
-    assert_eq!(current.len(), 1, "exactly one current key: {document:?}");
-    &current[0].kid
+    &sole_key(document, KeyState::Current).kid
 }
 
 async fn current_version_id(client: &aws_sdk_secretsmanager::Client, secret_id: &str) -> String {
@@ -127,14 +136,8 @@ async fn a_secret_that_is_not_a_key_set_is_invalid() {
         r#"{"keys": [{"kid": "k-1", "alg": "XS999", "state": "current", "private_key_pem": ""}]}"#,
         r#"["a", "list"]"#,
     ] {
-        let (client, secret_id, source) = fresh_source().await;
-        client
-            .create_secret()
-            .name(&secret_id)
-            .secret_string(not_a_key_set)
-            .send()
-            .await
-            .expect("create_secret");
+        let source =
+            source_over_existing_secret(|secret| secret.secret_string(not_a_key_set)).await;
         let result = source.load().await;
         assert!(
             matches!(result, Err(KeyError::Invalid(_))),
@@ -145,14 +148,10 @@ async fn a_secret_that_is_not_a_key_set_is_invalid() {
 
 #[tokio::test]
 async fn a_secret_without_a_secret_string_is_invalid() {
-    let (client, secret_id, source) = fresh_source().await;
-    client
-        .create_secret()
-        .name(&secret_id)
-        .secret_binary(Blob::new(b"\x00\x01binary".to_vec()))
-        .send()
-        .await
-        .expect("create_secret");
+    let source = source_over_existing_secret(|secret| {
+        secret.secret_binary(Blob::new(b"\x00\x01binary".to_vec()))
+    })
+    .await;
     let result = source.load().await;
     assert!(
         matches!(result, Err(KeyError::Invalid(_))),
@@ -163,14 +162,7 @@ async fn a_secret_without_a_secret_string_is_invalid() {
 /// Infrastructure may create the secret with an empty placeholder before any key exists.
 #[tokio::test]
 async fn an_empty_placeholder_secret_is_missing_until_a_key_set_is_saved() {
-    let (client, secret_id, source) = fresh_source().await;
-    client
-        .create_secret()
-        .name(&secret_id)
-        .secret_string("{}")
-        .send()
-        .await
-        .expect("create_secret");
+    let source = source_over_existing_secret(|secret| secret.secret_string("{}")).await;
     let result = source.load().await;
     assert!(
         matches!(result, Err(KeyError::Missing)),

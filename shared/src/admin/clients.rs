@@ -179,10 +179,7 @@ mod tests {
             ..labelpartner()
         };
         assert!(register(bad, 0).is_err());
-        let bad_id = NewClient {
-            client_id: Some("no:colons".into()),
-            ..labelpartner()
-        };
+        let bad_id = labelpartner().with_client_id("no:colons");
         assert!(register(bad_id, 0).is_err());
     }
 

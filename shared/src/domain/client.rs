@@ -193,55 +193,36 @@ pub fn is_scope_token(token: &str) -> bool {
 mod tests {
     use super::*;
     use crate::domain::secret::hash_secret;
+    use crate::testing::{ClientBuilder, client};
 
-    fn client() -> Client {
-        Client {
-            client_id: "demo-client".into(),
-            secrets: vec![StoredSecret {
-                hash: hash_secret("s"),
-                expires_at: None,
-            }],
-            access_level: AccessLevel::Labelpartner,
-            labelpartner: Some("lp-1".into()),
-            allowed_grant_types: vec![GrantType::ClientCredentials],
-            allowed_scopes: vec!["accounts:read".into()],
-            access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
-            enabled: true,
-            created_at: 0,
-            has_legacy_api_keys: false,
-        }
+    fn demo_client() -> ClientBuilder {
+        client("demo-client").scopes(&["accounts:read"])
     }
 
     #[test]
     fn a_well_formed_client_validates() {
-        assert_eq!(client().validate(), Ok(()));
+        assert_eq!(demo_client().build().validate(), Ok(()));
     }
 
     #[test]
     fn labelpartner_client_needs_a_labelpartner_id() {
-        let c = Client {
-            labelpartner: None,
-            ..client()
-        };
+        let c = demo_client().labelpartner_field(None).build();
         assert!(c.validate().is_err());
     }
 
     #[test]
     fn admin_client_has_no_labelpartner_id() {
-        let c = Client {
-            access_level: AccessLevel::Admin,
-            ..client()
-        };
+        let c = demo_client()
+            .admin()
+            .labelpartner_field(Some("lp-1"))
+            .build();
         assert!(c.validate().is_err());
     }
 
     #[test]
     fn ttl_outside_bounds_is_refused() {
         for ttl in [0, 59, 86_401] {
-            let c = Client {
-                access_token_ttl: ttl,
-                ..client()
-            };
+            let c = demo_client().ttl(ttl).build();
             assert!(c.validate().is_err(), "ttl {ttl}");
         }
     }

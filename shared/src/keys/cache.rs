@@ -137,33 +137,15 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::{KeySetDocument, SigningAlgorithm, initial_document};
-    use async_trait::async_trait;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use crate::keys::SigningAlgorithm;
+    use crate::testing::{CountingKeySource, key_document};
 
-    struct CountingSource {
-        document: KeySetDocument,
-        loads: AtomicUsize,
-        fail_after: usize,
-    }
-
-    #[async_trait]
-    impl KeySetSource for CountingSource {
-        async fn load(&self) -> Result<KeySetDocument, KeyError> {
-            let n = self.loads.fetch_add(1, Ordering::SeqCst);
-            if n >= self.fail_after {
-                return Err(KeyError::Source("down".into()));
-            }
-            Ok(self.document.clone())
-        }
-    }
-
-    fn source(fail_after: usize) -> Arc<CountingSource> {
-        Arc::new(CountingSource {
-            document: initial_document(SigningAlgorithm::EdDSA, 0).unwrap(),
-            loads: AtomicUsize::new(0),
+    /// A source of an EdDSA key set that fails every load from the `fail_after`-th on.
+    fn source(fail_after: usize) -> Arc<CountingKeySource> {
+        Arc::new(CountingKeySource::failing_after(
+            key_document(SigningAlgorithm::EdDSA),
             fail_after,
-        })
+        ))
     }
 
     #[tokio::test]
@@ -173,7 +155,7 @@ mod tests {
         for _ in 0..100 {
             cache.current().await.unwrap();
         }
-        assert_eq!(src.loads.load(Ordering::SeqCst), 1);
+        assert_eq!(src.loads(), 1);
     }
 
     #[tokio::test]
@@ -182,7 +164,7 @@ mod tests {
         let cache = KeyCache::new(src.clone(), Duration::ZERO);
         cache.current().await.unwrap();
         cache.current().await.unwrap();
-        assert_eq!(src.loads.load(Ordering::SeqCst), 2);
+        assert_eq!(src.loads(), 2);
     }
 
     #[tokio::test]
@@ -208,10 +190,6 @@ mod tests {
         for _ in 0..50 {
             cache.refresh_for_unknown_kid().await.unwrap();
         }
-        assert_eq!(
-            src.loads.load(Ordering::SeqCst),
-            2,
-            "one initial load, one forced"
-        );
+        assert_eq!(src.loads(), 2, "one initial load, one forced");
     }
 }

@@ -127,17 +127,13 @@ fn decoding_key(jwk: &Value, alg: SigningAlgorithm) -> Result<DecodingKey, KeyEr
 mod tests {
     use super::*;
     use crate::keys::{generate_entry, initial_document, rotate};
+    use crate::testing::sole_key;
 
     #[test]
     fn a_fresh_key_set_signs_with_current_and_publishes_current_and_next() {
         let doc = initial_document(SigningAlgorithm::ES256, 0).unwrap();
         let set = KeySet::from_document(&doc).unwrap();
-        let current = doc
-            .keys
-            .iter()
-            .find(|k| k.state == KeyState::Current)
-            .unwrap();
-        assert_eq!(set.signer().kid(), current.kid);
+        assert_eq!(set.signer().kid(), sole_key(&doc, KeyState::Current).kid);
         let jwks: Value = serde_json::from_str(set.jwks_json()).unwrap();
         assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
     }
@@ -145,28 +141,16 @@ mod tests {
     #[test]
     fn rotation_promotes_next_and_keeps_previous_published() {
         let doc = initial_document(SigningAlgorithm::EdDSA, 0).unwrap();
-        let next_kid = doc
-            .keys
-            .iter()
-            .find(|k| k.state == KeyState::Next)
-            .unwrap()
-            .kid
-            .clone();
-        let old_kid = doc
-            .keys
-            .iter()
-            .find(|k| k.state == KeyState::Current)
-            .unwrap()
-            .kid
-            .clone();
+        let next_kid = &sole_key(&doc, KeyState::Next).kid;
+        let old_kid = &sole_key(&doc, KeyState::Current).kid;
         let rotated = rotate(&doc, SigningAlgorithm::EdDSA, 1).unwrap();
         let set = KeySet::from_document(&rotated).unwrap();
         assert_eq!(set.signer().kid(), next_kid);
-        assert!(set.verification_key(&old_kid).is_some());
+        assert!(set.verification_key(old_kid).is_some());
         let twice = rotate(&rotated, SigningAlgorithm::EdDSA, 2).unwrap();
         let set = KeySet::from_document(&twice).unwrap();
         assert!(
-            set.verification_key(&old_kid).is_none(),
+            set.verification_key(old_kid).is_none(),
             "retired after two rotations"
         );
     }

@@ -6,10 +6,12 @@
 mod clients;
 pub mod conformance;
 mod form;
+mod key_entries;
 mod keys;
 
 pub use clients::{ClientBuilder, DEFAULT_SECRET, client, registered};
 pub use form::{FORM_URLENCODED, TokenForm, basic};
+pub use key_entries::sole_key;
 pub use keys::{CountingKeySource, FailingKeySource, key_cache, key_document};
 
 use std::collections::HashMap;
