@@ -3,10 +3,11 @@
 //! bodies), the SQLite store and key file the functions were started with.
 
 use integration_tests::e2e_store::register_e2e_client;
-use integration_tests::{lambda_endpoint, unique_name};
+use integration_tests::lambda_endpoint;
 use serde_json::Value;
 use token_service::admin::clients::NewClient;
 use token_service::testing::basic;
+use token_service::testing::unique_name;
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()

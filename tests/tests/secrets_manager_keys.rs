@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_secretsmanager::operation::create_secret::builders::CreateSecretFluentBuilder;
 use aws_sdk_secretsmanager::primitives::Blob;
-use integration_tests::{moto_sdk_config, unique_name};
+use integration_tests::moto_sdk_config;
 use token_service::domain::time::now_unix;
 use token_service::keys::source::secrets_manager::SecretsManagerKeySource;
 use token_service::keys::{
@@ -13,6 +13,7 @@ use token_service::keys::{
     initial_document, rotate,
 };
 use token_service::testing::sole_key;
+use token_service::testing::unique_name;
 
 async fn moto_secrets() -> aws_sdk_secretsmanager::Client {
     aws_sdk_secretsmanager::Client::new(&moto_sdk_config().await)
