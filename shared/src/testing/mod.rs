@@ -3,7 +3,9 @@
 //! sources, token-request forms, environment lookups, and the conformance suites every store
 //! adapter joins.
 
+pub mod authorizer;
 mod clients;
+pub mod events;
 mod form;
 mod keys;
 
