@@ -246,17 +246,15 @@ mod tests {
         format!("Bearer {}", w.mint("lp-client", now_unix()))
     }
 
+    /// The world's decision on `GET path` with a fresh token of its client.
+    async fn decide_with_token(w: &AuthorizerWorld, path: &str) -> Decision {
+        w.decide(path, Some(&bearer(w)), None, 0).await
+    }
+
     #[tokio::test]
     async fn a_valid_token_on_an_allowed_route_is_allowed_with_its_principal() {
         let w = world().await;
-        let decision = w
-            .decide(
-                "/v1/labelpartners/lp-1/accounts",
-                Some(&bearer(&w)),
-                None,
-                0,
-            )
-            .await;
+        let decision = decide_with_token(&w, "/v1/labelpartners/lp-1/accounts").await;
         let Decision::Allow(principal) = decision else {
             panic!("expected allow, got {decision:?}");
         };
@@ -269,14 +267,7 @@ mod tests {
     #[tokio::test]
     async fn a_valid_token_on_another_labelpartners_route_is_denied() {
         let w = world().await;
-        let decision = w
-            .decide(
-                "/v1/labelpartners/lp-2/accounts",
-                Some(&bearer(&w)),
-                None,
-                0,
-            )
-            .await;
+        let decision = decide_with_token(&w, "/v1/labelpartners/lp-2/accounts").await;
         assert!(matches!(
             decision,
             Decision::Deny {
