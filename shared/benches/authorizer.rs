@@ -6,27 +6,24 @@
 //! - `authorizer/authorize/<alg>`: credentials → principal → access policy → decision, with the
 //!   key set from the warm per-container cache (no I/O);
 //! - `authorizer/handler/<shape>`: the whole invocation as the runtime drives it: the event's
-//!   JSON bytes (from `tests/fixtures/`) parsed, decided, the response serialized.
+//!   JSON bytes (from `shared/tests/fixtures/`) parsed, decided, the response serialized.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::Value;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
-use token_service::authz::{AccessPolicy, AccessRequest, Decision, RequestAuthorizer};
+use token_service::authz::{AccessRequest, Decision};
 use token_service::config::HttpApiResponse;
-use token_service::domain::client::{AccessLevel, Client, GrantType, StoredSecret};
-use token_service::domain::secret::hash_secret;
+use token_service::domain::client::Client;
 use token_service::domain::time::now_unix;
-use token_service::entrypoints::authorizer::AuthorizerHandler;
 use token_service::keys::source::InMemoryKeySource;
 use token_service::keys::{KeyCache, KeySet, SigningAlgorithm, initial_document};
-use token_service::tokens::{
-    AccessTokenClaims, AccessTokenVerifier, TokenSettings, mint_access_token,
+use token_service::testing::authorizer::{
+    AUDIENCE, ISSUER, handler, request_authorizer, token_settings,
 };
-
-const ISSUER: &str = "https://auth.example.test";
-const AUDIENCE: &str = "am-api";
+use token_service::testing::client;
+use token_service::tokens::{AccessTokenClaims, AccessTokenVerifier, mint_access_token};
 
 const ALGORITHMS: [SigningAlgorithm; 3] = [
     SigningAlgorithm::RS256,
@@ -37,38 +34,26 @@ const ALGORITHMS: [SigningAlgorithm; 3] = [
 const FIXTURES: [(&str, &str); 4] = [
     (
         "http_api_v2",
-        include_str!("../../tests/fixtures/authorizer-http-api-v2.json"),
+        include_str!("../tests/fixtures/authorizer-http-api-v2.json"),
     ),
     (
         "http_api_v1",
-        include_str!("../../tests/fixtures/authorizer-http-api-v1.json"),
+        include_str!("../tests/fixtures/authorizer-http-api-v1.json"),
     ),
     (
         "rest_token",
-        include_str!("../../tests/fixtures/authorizer-rest-token.json"),
+        include_str!("../tests/fixtures/authorizer-rest-token.json"),
     ),
     (
         "rest_request",
-        include_str!("../../tests/fixtures/authorizer-rest-request.json"),
+        include_str!("../tests/fixtures/authorizer-rest-request.json"),
     ),
 ];
 
-fn client() -> Client {
-    Client {
-        client_id: "bench-labelpartner-client".into(),
-        secrets: vec![StoredSecret {
-            hash: hash_secret("s"),
-            expires_at: None,
-        }],
-        access_level: AccessLevel::Labelpartner,
-        labelpartner: Some("lp-1".into()),
-        allowed_grant_types: vec![GrantType::ClientCredentials],
-        allowed_scopes: vec!["accounts:read".into()],
-        access_token_ttl: 3600,
-        enabled: true,
-        created_at: 0,
-        has_legacy_api_keys: false,
-    }
+fn bench_client() -> Client {
+    client("bench-labelpartner-client")
+        .scopes(&["accounts:read"])
+        .build()
 }
 
 struct Setup {
@@ -85,28 +70,16 @@ fn setup(rt: &tokio::runtime::Runtime, alg: SigningAlgorithm) -> Setup {
         Duration::from_secs(3600),
     ));
     rt.block_on(cache.current()).expect("warm cache");
-    let settings = TokenSettings {
-        issuer: ISSUER.into(),
-        audience: AUDIENCE.into(),
-    };
     let token = mint_access_token(
-        &settings,
+        &token_settings(),
         &keys,
-        &client(),
+        &bench_client(),
         &["accounts:read".to_string()],
         now_unix(),
     )
     .expect("mint")
     .token;
     Setup { keys, cache, token }
-}
-
-fn authorizer(cache: Arc<KeyCache>) -> RequestAuthorizer {
-    RequestAuthorizer::new(
-        AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
-        cache,
-        AccessPolicy::default_policy().expect("policy"),
-    )
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -145,7 +118,7 @@ fn bench_verification(c: &mut Criterion) {
                     .expect("valid")
             })
         });
-        let authorizer = authorizer(s.cache.clone());
+        let authorizer = request_authorizer(s.cache.clone());
         let authorization = format!("Bearer {}", s.token);
         group.bench_with_input(
             BenchmarkId::new("authorize", alg),
@@ -170,11 +143,7 @@ fn bench_verification(c: &mut Criterion) {
 fn bench_handler(c: &mut Criterion) {
     let rt = runtime();
     let s = setup(&rt, SigningAlgorithm::RS256);
-    let handler = AuthorizerHandler::new(
-        authorizer(s.cache.clone()),
-        "X-Api-Key",
-        HttpApiResponse::Simple,
-    );
+    let handler = handler(request_authorizer(s.cache.clone()), HttpApiResponse::Simple);
     let mut group = c.benchmark_group("authorizer/handler");
     for (shape, fixture) in FIXTURES {
         let bytes = fixture.replace("{{TOKEN}}", &s.token).into_bytes();

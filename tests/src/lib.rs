@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-pub mod authorizer;
 pub mod dynamodb;
 pub mod e2e_store;
 

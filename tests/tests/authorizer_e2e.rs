@@ -3,15 +3,18 @@
 //! token endpoint for a client created in the SQLite file the functions use (E2E_SQLITE_PATH).
 //! The binary under test is the real authorizer function, started by the emulator.
 
-use integration_tests::authorizer::{Shape, event_with_token, fixtures_dir, set_authorization};
 use integration_tests::{lambda_endpoint, required_env};
 use serde_json::{Value, json};
 use std::process::Command;
 use token_service::admin::clients::{IssuedCredentials, NewClient, register};
-use token_service::domain::client::AccessLevel;
 use token_service::domain::time::now_unix;
 use token_service::store::ClientStore;
 use token_service::store::sqlite::SqliteStore;
+use token_service::testing::authorizer::token_claims;
+use token_service::testing::events::{
+    Shape, event_with_token, fixtures_dir, iam_policy, route_arn, set_authorization,
+};
+use token_service::testing::unique_name;
 
 fn cargo_lambda() -> String {
     std::env::var("CARGO_LAMBDA")
@@ -36,18 +39,10 @@ fn port(endpoint: &str) -> String {
 
 async fn registered(id_prefix: &str) -> IssuedCredentials {
     let store = SqliteStore::open(required_env("E2E_SQLITE_PATH")).unwrap();
-    let issued = register(
-        NewClient {
-            client_id: Some(integration_tests::unique_name(id_prefix)),
-            access_level: AccessLevel::Labelpartner,
-            labelpartner: Some("lp-e2e".into()),
-            allowed_scopes: vec!["accounts:read".into()],
-            allowed_grant_types: vec![],
-            access_token_ttl: None,
-        },
-        now_unix(),
-    )
-    .unwrap();
+    let new = NewClient::labelpartner("lp-e2e")
+        .with_client_id(&unique_name(id_prefix))
+        .with_scopes(&["accounts:read"]);
+    let issued = register(new, now_unix()).unwrap();
     store.create(&issued.client).await.unwrap();
     issued
 }
@@ -98,15 +93,6 @@ fn invoke(endpoint: &str, event: &Value) -> (bool, String) {
     (output.status.success(), text)
 }
 
-fn claims(token: &str) -> Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
 #[tokio::test]
 async fn the_built_authorizer_allows_a_token_from_the_token_endpoint_on_every_shape() {
     let endpoint = lambda_endpoint();
@@ -114,7 +100,7 @@ async fn the_built_authorizer_allows_a_token_from_the_token_endpoint_on_every_sh
     let token = token(&endpoint, &issued).await;
     let id = issued.client.client_id.clone();
     let context = json!({"sub": id, "client_id": id, "access_level": "labelpartner",
-        "labelpartner": "lp-e2e", "scope": "accounts:read", "jti": claims(&token)["jti"],
+        "labelpartner": "lp-e2e", "scope": "accounts:read", "jti": token_claims(&token)["jti"],
         "auth_method": "oauth2"});
     // The fixture file itself, token filled in: what a deployer sends with --data-file.
     assert!(
@@ -133,13 +119,9 @@ async fn the_built_authorizer_allows_a_token_from_the_token_endpoint_on_every_sh
         let (ok, out) = invoke(&endpoint, &e);
         assert!(ok, "{shape:?}: {out}");
         let response: Value = serde_json::from_str(out.trim()).unwrap();
-        assert_eq!(
-            response,
-            json!({"principalId": id, "policyDocument": {"Version": "2012-10-17",
-                "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow",
-                "Resource": e["methodArn"]}]}, "context": context}),
-            "{shape:?}"
-        );
+        let mut expected = iam_policy(&id, "Allow", &route_arn(shape, &e));
+        expected["context"] = context.clone();
+        assert_eq!(response, expected, "{shape:?}");
     }
 }
 

@@ -225,153 +225,41 @@ impl Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::LegacyApiKey;
-    use crate::domain::client::{AccessLevel, Client, GrantType, StoredSecret};
-    use crate::keys::{
-        KeyError, KeySet, KeySetDocument, KeySetSource, SigningAlgorithm, initial_document,
+    use crate::domain::time::now_unix;
+    use crate::keys::SigningAlgorithm;
+    use crate::store::{ApiKeyStore, ClientStore};
+    use crate::testing::authorizer::{
+        AuthorizerWorld, get_request, request_authorizer, unavailable_keys,
     };
-    use crate::store::ApiKeyStore;
-    use crate::store::ClientStore;
-    use crate::store::memory::MemoryApiKeyStore;
-    use crate::store::memory::MemoryClientStore;
-    use crate::tokens::{TokenSettings, mint_access_token};
-    use async_trait::async_trait;
-    use std::time::Duration;
+    use crate::testing::client;
 
-    const ISSUER: &str = "https://auth.example";
-    const AUDIENCE: &str = "am-api";
     const SUNSET: i64 = 2_000_000_000;
     const KEY: &str = "legacy-0123456789abcdef";
 
-    struct Fixed(KeySetDocument);
-
-    #[async_trait]
-    impl KeySetSource for Fixed {
-        async fn load(&self) -> Result<KeySetDocument, KeyError> {
-            Ok(self.0.clone())
-        }
-    }
-
-    struct Down;
-
-    #[async_trait]
-    impl KeySetSource for Down {
-        async fn load(&self) -> Result<KeySetDocument, KeyError> {
-            Err(KeyError::Source("down".into()))
-        }
-    }
-
-    fn client(id: &str, level: AccessLevel, lp: Option<&str>) -> Client {
-        Client {
-            client_id: id.into(),
-            secrets: vec![StoredSecret {
-                hash: hash_secret("s"),
-                expires_at: None,
-            }],
-            access_level: level,
-            labelpartner: lp.map(String::from),
-            allowed_grant_types: vec![GrantType::ClientCredentials],
-            allowed_scopes: vec!["accounts:read".into()],
-            access_token_ttl: 3600,
-            enabled: true,
-            created_at: 0,
-            has_legacy_api_keys: false,
-        }
-    }
-
-    struct World {
-        authorizer: RequestAuthorizer,
-        keys: KeySet,
-        clients: Arc<MemoryClientStore>,
-        api_keys: Arc<MemoryApiKeyStore>,
-    }
-
-    async fn world() -> World {
-        let document = initial_document(SigningAlgorithm::EdDSA, 0).unwrap();
-        let keys = KeySet::from_document(&document).unwrap();
-        let cache = Arc::new(KeyCache::new(
-            Arc::new(Fixed(document)),
-            Duration::from_secs(300),
-        ));
-        let clients = Arc::new(MemoryClientStore::default());
-        clients
-            .create(&client(
-                "lp-client",
-                AccessLevel::Labelpartner,
-                Some("lp-1"),
-            ))
+    /// One labelpartner client of `lp-1` with the legacy key [`KEY`], accepted until [`SUNSET`].
+    async fn world() -> AuthorizerWorld {
+        AuthorizerWorld::builder(SigningAlgorithm::EdDSA)
+            .client(client("lp-client").scopes(&["accounts:read"]))
+            .legacy_api_key(KEY, "lp-client")
+            .api_keys_until(SUNSET)
+            .build()
             .await
-            .unwrap();
-        let api_keys = Arc::new(MemoryApiKeyStore::new(Arc::clone(&clients)));
-        api_keys
-            .import_key(&LegacyApiKey::from_key(KEY, "lp-client", 0).unwrap())
-            .await
-            .unwrap();
-        let authorizer = RequestAuthorizer::new(
-            AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
-            cache,
-            AccessPolicy::default_policy().unwrap(),
-        )
-        .with_api_keys(LegacyApiKeyAuth {
-            keys: api_keys.clone(),
-            clients: clients.clone(),
-            sunset: SUNSET,
-        });
-        World {
-            authorizer,
-            keys,
-            clients,
-            api_keys,
-        }
     }
 
-    fn token(keys: &KeySet, client: &Client) -> String {
-        let settings = TokenSettings {
-            issuer: ISSUER.into(),
-            audience: AUDIENCE.into(),
-        };
-        mint_access_token(
-            &settings,
-            keys,
-            client,
-            &[],
-            crate::domain::time::now_unix(),
-        )
-        .unwrap()
-        .token
+    /// `Authorization: Bearer` with a fresh token of the world's client.
+    fn bearer(w: &AuthorizerWorld) -> String {
+        format!("Bearer {}", w.mint("lp-client", now_unix()))
     }
 
-    fn request<'a>(
-        path: &'a str,
-        authorization: Option<&'a str>,
-        api_key: Option<&'a str>,
-    ) -> AccessRequest<'a> {
-        AccessRequest {
-            method: "GET",
-            path,
-            authorization,
-            api_key,
-        }
+    /// The world's decision on `GET path` with a fresh token of its client.
+    async fn decide_with_token(w: &AuthorizerWorld, path: &str) -> Decision {
+        w.decide(path, Some(&bearer(w)), None, 0).await
     }
 
     #[tokio::test]
     async fn a_valid_token_on_an_allowed_route_is_allowed_with_its_principal() {
         let w = world().await;
-        let bearer = format!(
-            "Bearer {}",
-            token(
-                &w.keys,
-                &client("lp-client", AccessLevel::Labelpartner, Some("lp-1"))
-            )
-        );
-        let decision = w
-            .authorizer
-            .authorize(
-                &request("/v1/labelpartners/lp-1/accounts", Some(&bearer), None),
-                0,
-            )
-            .await
-            .unwrap();
+        let decision = decide_with_token(&w, "/v1/labelpartners/lp-1/accounts").await;
         let Decision::Allow(principal) = decision else {
             panic!("expected allow, got {decision:?}");
         };
@@ -384,21 +272,7 @@ mod tests {
     #[tokio::test]
     async fn a_valid_token_on_another_labelpartners_route_is_denied() {
         let w = world().await;
-        let bearer = format!(
-            "Bearer {}",
-            token(
-                &w.keys,
-                &client("lp-client", AccessLevel::Labelpartner, Some("lp-1"))
-            )
-        );
-        let decision = w
-            .authorizer
-            .authorize(
-                &request("/v1/labelpartners/lp-2/accounts", Some(&bearer), None),
-                0,
-            )
-            .await
-            .unwrap();
+        let decision = decide_with_token(&w, "/v1/labelpartners/lp-2/accounts").await;
         assert!(matches!(
             decision,
             Decision::Deny {
@@ -411,11 +285,7 @@ mod tests {
     #[tokio::test]
     async fn no_credentials_is_unauthorized() {
         let w = world().await;
-        let decision = w
-            .authorizer
-            .authorize(&request("/v1/whoami", Some("Basic eDp5"), None), 0)
-            .await
-            .unwrap();
+        let decision = w.decide("/v1/whoami", Some("Basic eDp5"), None, 0).await;
         assert_eq!(
             decision,
             Decision::Unauthorized(Unauthenticated::MissingCredentials)
@@ -426,10 +296,8 @@ mod tests {
     async fn an_invalid_token_is_unauthorized_and_no_api_key_rescues_it() {
         let w = world().await;
         let decision = w
-            .authorizer
-            .authorize(&request("/v1/whoami", Some("Bearer a.b.c"), Some(KEY)), 0)
-            .await
-            .unwrap();
+            .decide("/v1/whoami", Some("Bearer a.b.c"), Some(KEY), 0)
+            .await;
         assert_eq!(
             decision,
             Decision::Unauthorized(Unauthenticated::InvalidToken(VerifyError::Malformed))
@@ -439,20 +307,10 @@ mod tests {
     #[tokio::test]
     async fn unavailable_keys_are_an_error_not_a_decision() {
         let w = world().await;
-        let authorizer = RequestAuthorizer::new(
-            AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
-            Arc::new(KeyCache::new(Arc::new(Down), Duration::from_secs(300))),
-            AccessPolicy::default_policy().unwrap(),
-        );
-        let bearer = format!(
-            "Bearer {}",
-            token(
-                &w.keys,
-                &client("lp-client", AccessLevel::Labelpartner, Some("lp-1"))
-            )
-        );
+        let authorizer = request_authorizer(unavailable_keys());
+        let bearer = bearer(&w);
         let result = authorizer
-            .authorize(&request("/v1/whoami", Some(&bearer), None), 0)
+            .authorize(&get_request("/v1/whoami", Some(&bearer), None), 0)
             .await;
         assert!(matches!(result, Err(AuthzError::KeysUnavailable)));
     }
@@ -461,13 +319,8 @@ mod tests {
     async fn an_api_key_before_the_sunset_stands_for_its_client() {
         let w = world().await;
         let decision = w
-            .authorizer
-            .authorize(
-                &request("/v1/labelpartners/lp-1", None, Some(KEY)),
-                SUNSET - 1,
-            )
-            .await
-            .unwrap();
+            .decide("/v1/labelpartners/lp-1", None, Some(KEY), SUNSET - 1)
+            .await;
         let Decision::Allow(principal) = decision else {
             panic!("expected allow, got {decision:?}");
         };
@@ -481,10 +334,8 @@ mod tests {
     async fn an_api_key_at_or_after_the_sunset_is_no_credential() {
         let w = world().await;
         let decision = w
-            .authorizer
-            .authorize(&request("/v1/labelpartners/lp-1", None, Some(KEY)), SUNSET)
-            .await
-            .unwrap();
+            .decide("/v1/labelpartners/lp-1", None, Some(KEY), SUNSET)
+            .await;
         assert_eq!(
             decision,
             Decision::Unauthorized(Unauthenticated::ApiKeyAfterSunset)
@@ -494,51 +345,24 @@ mod tests {
     #[tokio::test]
     async fn unknown_revoked_and_disabled_client_keys_are_unauthorized() {
         let w = world().await;
+        let unknown_key = Decision::Unauthorized(Unauthenticated::UnknownApiKey);
         let unknown = w
-            .authorizer
-            .authorize(
-                &request("/v1/whoami", None, Some("not-a-stored-key-0000")),
-                0,
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            unknown,
-            Decision::Unauthorized(Unauthenticated::UnknownApiKey)
-        );
+            .decide("/v1/whoami", None, Some("not-a-stored-key-0000"), 0)
+            .await;
+        assert_eq!(unknown, unknown_key);
         w.clients.disable("lp-client").await.unwrap();
-        let disabled = w
-            .authorizer
-            .authorize(&request("/v1/whoami", None, Some(KEY)), 0)
-            .await
-            .unwrap();
-        assert_eq!(
-            disabled,
-            Decision::Unauthorized(Unauthenticated::UnknownApiKey)
-        );
+        let disabled = w.decide("/v1/whoami", None, Some(KEY), 0).await;
+        assert_eq!(disabled, unknown_key);
         w.api_keys.revoke_key(&hash_secret(KEY)).await.unwrap();
-        let revoked = w
-            .authorizer
-            .authorize(&request("/v1/whoami", None, Some(KEY)), 0)
-            .await
-            .unwrap();
-        assert_eq!(
-            revoked,
-            Decision::Unauthorized(Unauthenticated::UnknownApiKey)
-        );
+        let revoked = w.decide("/v1/whoami", None, Some(KEY), 0).await;
+        assert_eq!(revoked, unknown_key);
     }
 
     #[tokio::test]
     async fn api_keys_are_refused_where_none_are_accepted() {
-        let w = world().await;
-        let authorizer = RequestAuthorizer::new(
-            AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
-            Arc::new(KeyCache::new(Arc::new(Down), Duration::from_secs(300))),
-            AccessPolicy::default_policy().unwrap(),
-        );
-        drop(w);
+        let authorizer = request_authorizer(unavailable_keys());
         let decision = authorizer
-            .authorize(&request("/v1/whoami", None, Some(KEY)), 0)
+            .authorize(&get_request("/v1/whoami", None, Some(KEY)), 0)
             .await
             .unwrap();
         assert_eq!(

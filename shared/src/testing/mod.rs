@@ -3,8 +3,10 @@
 //! sources, token-request forms, environment lookups, and the conformance suites every store
 //! adapter joins.
 
+pub mod authorizer;
 mod clients;
 pub mod conformance;
+pub mod events;
 mod form;
 mod key_entries;
 mod keys;

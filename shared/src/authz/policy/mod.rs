@@ -285,6 +285,14 @@ mod tests {
         AccessPolicy::from_json(json).unwrap()
     }
 
+    /// A policy of one rule: `method` on `path` for `allow` callers, no scopes required.
+    fn one_rule(method: &str, path: &str, allow: &str) -> AccessPolicy {
+        policy(
+            &serde_json::json!({"rules": [{"method": method, "path": path, "allow": allow}]})
+                .to_string(),
+        )
+    }
+
     fn allowed(policy: &AccessPolicy, method: &str, path: &str, who: &Principal) -> bool {
         matches!(
             policy.evaluate(method, path, who),
@@ -292,22 +300,30 @@ mod tests {
         )
     }
 
+    /// Why the policy refuses the call, or `None` when it allows it.
+    fn refusal(
+        policy: &AccessPolicy,
+        method: &str,
+        path: &str,
+        who: &Principal,
+    ) -> Option<DenyReason> {
+        match policy.evaluate(method, path, who) {
+            PolicyDecision::Deny(reason) => Some(reason),
+            PolicyDecision::Allow { .. } => None,
+        }
+    }
+
     #[test]
     fn a_route_no_rule_matches_is_denied_even_for_admin() {
-        let p = policy(r#"{"rules": [{"method": "GET", "path": "/v1/whoami", "allow": "any"}]}"#);
-        assert_eq!(
-            p.evaluate("GET", "/v1/other", &admin()),
-            PolicyDecision::Deny(DenyReason::NoMatchingRule)
-        );
-        assert_eq!(
-            p.evaluate("POST", "/v1/whoami", &admin()),
-            PolicyDecision::Deny(DenyReason::NoMatchingRule)
-        );
+        let p = one_rule("GET", "/v1/whoami", "any");
+        let no_rule = Some(DenyReason::NoMatchingRule);
+        assert_eq!(refusal(&p, "GET", "/v1/other", &admin()), no_rule);
+        assert_eq!(refusal(&p, "POST", "/v1/whoami", &admin()), no_rule);
     }
 
     #[test]
     fn an_any_rule_admits_every_authenticated_caller() {
-        let p = policy(r#"{"rules": [{"method": "GET", "path": "/v1/whoami", "allow": "any"}]}"#);
+        let p = one_rule("GET", "/v1/whoami", "any");
         assert_eq!(
             p.evaluate("GET", "/v1/whoami", &lp("lp-1")),
             PolicyDecision::Allow { rule: 0 }
@@ -317,62 +333,41 @@ mod tests {
 
     #[test]
     fn an_admin_rule_admits_only_admin_callers() {
-        let p = policy(
-            r#"{"rules": [{"method": "*", "path": "/v1/labelpartners", "allow": "admin"}]}"#,
-        );
+        let p = one_rule("*", "/v1/labelpartners", "admin");
         assert!(allowed(&p, "GET", "/v1/labelpartners", &admin()));
         assert_eq!(
-            p.evaluate("GET", "/v1/labelpartners", &lp("lp-1")),
-            PolicyDecision::Deny(DenyReason::CallerNotAllowed)
+            refusal(&p, "GET", "/v1/labelpartners", &lp("lp-1")),
+            Some(DenyReason::CallerNotAllowed)
         );
     }
 
     #[test]
     fn a_labelpartner_rule_admits_labelpartner_and_admin_callers() {
-        let p = policy(
-            r#"{"rules": [{"method": "GET", "path": "/v1/account/{account_id}", "allow": "labelpartner"}]}"#,
-        );
+        let p = one_rule("GET", "/v1/account/{account_id}", "labelpartner");
         assert!(allowed(&p, "GET", "/v1/account/acc-9", &lp("lp-1")));
         assert!(allowed(&p, "GET", "/v1/account/acc-9", &admin()));
     }
 
     #[test]
     fn a_labelpartner_segment_must_name_the_callers_own_labelpartner() {
-        let p = policy(
-            r#"{"rules": [{"method": "*", "path": "/v1/labelpartners/{labelpartner}/**", "allow": "labelpartner"}]}"#,
-        );
-        assert!(allowed(
-            &p,
-            "GET",
-            "/v1/labelpartners/lp-1/accounts",
-            &lp("lp-1")
-        ));
+        let p = one_rule("*", "/v1/labelpartners/{labelpartner}/**", "labelpartner");
+        let own = lp("lp-1");
+        assert!(allowed(&p, "GET", "/v1/labelpartners/lp-1/accounts", &own));
         assert_eq!(
-            p.evaluate("GET", "/v1/labelpartners/lp-2/accounts", &lp("lp-1")),
-            PolicyDecision::Deny(DenyReason::LabelpartnerMismatch)
+            refusal(&p, "GET", "/v1/labelpartners/lp-2/accounts", &own),
+            Some(DenyReason::LabelpartnerMismatch)
         );
         // Prefixes and case variants are other labelpartners.
-        assert!(!allowed(
-            &p,
-            "GET",
-            "/v1/labelpartners/lp-10/x",
-            &lp("lp-1")
-        ));
-        assert!(!allowed(&p, "GET", "/v1/labelpartners/LP-1/x", &lp("lp-1")));
+        assert!(!allowed(&p, "GET", "/v1/labelpartners/lp-10/x", &own));
+        assert!(!allowed(&p, "GET", "/v1/labelpartners/LP-1/x", &own));
         // Admin callers pass the labelpartner condition.
-        assert!(allowed(
-            &p,
-            "DELETE",
-            "/v1/labelpartners/lp-2/accounts/a",
-            &admin()
-        ));
+        let other = "/v1/labelpartners/lp-2/accounts/a";
+        assert!(allowed(&p, "DELETE", other, &admin()));
     }
 
     #[test]
     fn a_labelpartner_segment_binds_labelpartner_callers_in_any_rules_too() {
-        let p = policy(
-            r#"{"rules": [{"method": "GET", "path": "/v1/labelpartners/{labelpartner}", "allow": "any"}]}"#,
-        );
+        let p = one_rule("GET", "/v1/labelpartners/{labelpartner}", "any");
         assert!(allowed(&p, "GET", "/v1/labelpartners/lp-1", &lp("lp-1")));
         assert!(!allowed(&p, "GET", "/v1/labelpartners/lp-2", &lp("lp-1")));
         assert!(allowed(&p, "GET", "/v1/labelpartners/lp-2", &admin()));
@@ -380,21 +375,17 @@ mod tests {
 
     #[test]
     fn a_labelpartner_caller_without_a_labelpartner_matches_no_labelpartner_segment() {
-        let p = policy(
-            r#"{"rules": [{"method": "GET", "path": "/v1/labelpartners/{labelpartner}", "allow": "labelpartner"}]}"#,
-        );
+        let p = one_rule("GET", "/v1/labelpartners/{labelpartner}", "labelpartner");
         let orphan = Principal::for_test(AccessLevel::Labelpartner, None, "");
         assert_eq!(
-            p.evaluate("GET", "/v1/labelpartners/lp-1", &orphan),
-            PolicyDecision::Deny(DenyReason::LabelpartnerMismatch)
+            refusal(&p, "GET", "/v1/labelpartners/lp-1", &orphan),
+            Some(DenyReason::LabelpartnerMismatch)
         );
     }
 
     #[test]
     fn a_param_segment_matches_exactly_one_segment() {
-        let p = policy(
-            r#"{"rules": [{"method": "GET", "path": "/v1/account/{account_id}", "allow": "any"}]}"#,
-        );
+        let p = one_rule("GET", "/v1/account/{account_id}", "any");
         assert!(allowed(&p, "GET", "/v1/account/a1", &lp("lp-1")));
         assert!(!allowed(&p, "GET", "/v1/account", &lp("lp-1")));
         assert!(!allowed(&p, "GET", "/v1/account/a1/meters", &lp("lp-1")));
@@ -402,8 +393,7 @@ mod tests {
 
     #[test]
     fn a_trailing_double_star_matches_zero_or_more_segments() {
-        let p =
-            policy(r#"{"rules": [{"method": "GET", "path": "/v1/account/**", "allow": "any"}]}"#);
+        let p = one_rule("GET", "/v1/account/**", "any");
         assert!(allowed(&p, "GET", "/v1/account", &lp("lp-1")));
         assert!(allowed(&p, "GET", "/v1/account/a1/meters/m2", &lp("lp-1")));
         assert!(!allowed(&p, "GET", "/v1/accounts", &lp("lp-1")));
@@ -421,16 +411,11 @@ mod tests {
         );
         let one = Principal::for_test(AccessLevel::Labelpartner, Some("lp-1"), "accounts:read");
         assert!(allowed(&p, "PUT", "/v1/account/a", &both));
-        assert_eq!(
-            p.evaluate("PUT", "/v1/account/a", &one),
-            PolicyDecision::Deny(DenyReason::MissingScope)
-        );
+        let missing_scope = Some(DenyReason::MissingScope);
+        assert_eq!(refusal(&p, "PUT", "/v1/account/a", &one), missing_scope);
         // A scope is a whole word of the scope claim, not a substring.
         let prefix = Principal::for_test(AccessLevel::Admin, None, "accounts:readx accounts:write");
-        assert_eq!(
-            p.evaluate("PUT", "/v1/account/a", &prefix),
-            PolicyDecision::Deny(DenyReason::MissingScope)
-        );
+        assert_eq!(refusal(&p, "PUT", "/v1/account/a", &prefix), missing_scope);
     }
 
     #[test]
@@ -460,7 +445,7 @@ mod tests {
 
     #[test]
     fn paths_a_backend_might_resolve_differently_are_denied() {
-        let p = policy(r#"{"rules": [{"method": "*", "path": "/**", "allow": "any"}]}"#);
+        let p = one_rule("*", "/**", "any");
         for path in [
             "/v1/labelpartners/lp-1/../lp-2",
             "/v1/./whoami",

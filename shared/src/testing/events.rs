@@ -1,5 +1,7 @@
-//! Support for the authorizer tests: the API Gateway event fixtures under `tests/fixtures/`, with
-//! their `{{TOKEN}}` placeholder filled in and their route and headers rewritten per test.
+//! API Gateway authorizer events as tests need them: the fixtures under `shared/tests/fixtures/`
+//! (also what a deployer sends with `cargo lambda invoke --data-file`), with their `{{TOKEN}}`
+//! placeholder filled in and their route and headers rewritten per test; and the IAM policy a
+//! REST API or HTTP API 1.0 authorizer answers with.
 
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -42,8 +44,9 @@ impl Shape {
     }
 }
 
+/// `shared/tests/fixtures/`, wherever the test that asks runs from.
 pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 pub fn fixture_text(name: &str) -> String {
@@ -76,13 +79,31 @@ pub fn event(
     e
 }
 
+/// The route ARN the event names: what a policy answer must name as its resource.
+pub fn route_arn(shape: Shape, e: &Value) -> String {
+    e[shape.arn_field()]
+        .as_str()
+        .unwrap_or_else(|| panic!("{shape:?} events carry {}", shape.arn_field()))
+        .to_string()
+}
+
+/// The IAM policy answer of REST API and HTTP API 1.0 authorizers (and HTTP API 2.0 in IAM
+/// mode): one statement, `effect` (`Allow` or `Deny`) on `arn`.
+pub fn iam_policy(principal: &str, effect: &str, arn: &str) -> Value {
+    json!({"principalId": principal, "policyDocument": {"Version": "2012-10-17",
+        "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": arn}]}})
+}
+
 /// Points the event at another route, everywhere the event names it.
 pub fn set_route(shape: Shape, e: &mut Value, method: &str, path: &str) {
-    let arn = e[shape.arn_field()].as_str().unwrap().to_string();
+    let arn = route_arn(shape, e);
     // arn:aws:execute-api:region:account:api/stage/METHOD/path
-    let (prefix, resource) = arn.rsplit_once(':').unwrap();
+    let (prefix, resource) = arn.rsplit_once(':').expect("an execute-api ARN");
     let mut parts = resource.splitn(3, '/');
-    let (api, stage) = (parts.next().unwrap(), parts.next().unwrap());
+    let (api, stage) = (
+        parts.next().expect("the API id in the ARN"),
+        parts.next().expect("the stage in the ARN"),
+    );
     e[shape.arn_field()] = json!(format!("{prefix}:{api}/{stage}/{method}{path}"));
     match shape {
         Shape::HttpApiV2 => {
@@ -109,7 +130,9 @@ pub fn set_authorization(shape: Shape, e: &mut Value, value: Option<&str>) {
         Shape::RestToken => match value {
             Some(v) => e["authorizationToken"] = json!(v),
             None => {
-                e.as_object_mut().unwrap().remove("authorizationToken");
+                e.as_object_mut()
+                    .expect("an event object")
+                    .remove("authorizationToken");
             }
         },
         Shape::HttpApiV2 => {
@@ -136,7 +159,9 @@ pub fn set_header(shape: Shape, e: &mut Value, name: &str, value: Option<&str>) 
         if multi && shape != Shape::RestRequest {
             continue;
         }
-        let headers = e[field].as_object_mut().unwrap();
+        let headers = e[field]
+            .as_object_mut()
+            .unwrap_or_else(|| panic!("{shape:?} events carry {field}"));
         match value {
             Some(v) if multi => {
                 headers.insert(name.clone(), json!([v]));

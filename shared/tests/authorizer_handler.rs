@@ -1,217 +1,81 @@
-//! The authorizer's handler fed real API Gateway event shapes (`tests/fixtures/`), with tokens
-//! minted by the token endpoint itself: exact responses per shape, the 401/403 split, and the
-//! attack table (RFC 6750, RFC 8725, RFC 9068), each with its exact outcome.
+//! The authorizer's handler fed real API Gateway event shapes (`shared/tests/fixtures/`), with
+//! tokens minted by the token endpoint itself: exact responses per shape, the 401/403 split, and
+//! the attack table (RFC 6750, RFC 8725, RFC 9068), each with its exact outcome.
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::KeyPair;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use integration_tests::authorizer::{
-    ALL_SHAPES, Shape, event, event_with_token, fixture_text, set_authorization,
-};
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-use token_service::admin::clients::{NewClient, register};
-use token_service::authz::{
-    AccessPolicy, AccessRequest, Decision, RequestAuthorizer, Unauthenticated,
-};
+use token_service::authz::{Decision, Unauthenticated};
 use token_service::config::HttpApiResponse;
-use token_service::domain::client::{AccessLevel, Client};
 use token_service::domain::time::now_unix;
-use token_service::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
+use token_service::entrypoints::authorizer::AuthorizerFailure;
 use token_service::entrypoints::whoami::handle_whoami_request;
-use token_service::keys::{
-    KeyCache, KeyError, KeySet, KeySetDocument, KeySetSource, KeyState, SigningAlgorithm,
-    initial_document,
+use token_service::keys::{KeyState, SigningAlgorithm};
+use token_service::testing::authorizer::{
+    AUDIENCE, AuthorizerWorld, ISSUER, answer, get_request, handler, request_authorizer,
+    token_claims, unavailable_keys,
 };
-use token_service::oauth::{TokenEndpoint, TokenEndpointKind, TokenRequest};
-use token_service::store::ClientStore;
-use token_service::store::memory::MemoryClientStore;
-use token_service::tokens::{TokenSettings, VerifyError, mint_access_token, sign_jwt};
+use token_service::testing::client;
+use token_service::testing::events::{
+    ALL_SHAPES, Shape, event, event_with_token, fixture_text, iam_policy, route_arn,
+    set_authorization,
+};
+use token_service::tokens::{TokenSettings, VerifyError, sign_jwt};
 
-const ISSUER: &str = "https://auth.example.test";
-const AUDIENCE: &str = "am-api";
-
-/// A key source that counts its loads.
-struct Counting {
-    document: KeySetDocument,
-    loads: AtomicUsize,
+/// A labelpartner client of `lp-1` that may read accounts, and an admin client.
+async fn world(alg: SigningAlgorithm) -> AuthorizerWorld {
+    AuthorizerWorld::builder(alg)
+        .client(client("lp1-client").scopes(&["accounts:read"]))
+        .client(client("admin-client").admin())
+        .build()
+        .await
 }
 
-#[async_trait::async_trait]
-impl KeySetSource for Counting {
-    async fn load(&self) -> Result<KeySetDocument, KeyError> {
-        self.loads.fetch_add(1, Ordering::SeqCst);
-        Ok(self.document.clone())
-    }
+/// A token minted by the same code at another time or for another issuer/audience.
+fn token_at(w: &AuthorizerWorld, now: i64, issuer: &str, audience: &str) -> String {
+    let settings = TokenSettings {
+        issuer: issuer.into(),
+        audience: audience.into(),
+    };
+    w.mint_for(&settings, "lp1-client", now)
 }
 
-struct World {
-    document: KeySetDocument,
-    keys: KeySet,
-    source: Arc<Counting>,
-    cache: Arc<KeyCache>,
-    endpoint: TokenEndpoint,
-    /// client id → (client, secret)
-    clients: HashMap<&'static str, (Client, String)>,
+/// The signing key's public half as PEM (SubjectPublicKeyInfo), as an attacker could build it
+/// from the published JWKS.
+fn public_key_pem(w: &AuthorizerWorld) -> String {
+    let entry = w
+        .document
+        .keys
+        .iter()
+        .find(|k| k.state == KeyState::Current)
+        .unwrap();
+    let der = pem::parse(entry.private_key_pem.as_bytes()).unwrap();
+    let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(der.contents()).unwrap();
+    let spki = AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key()).unwrap();
+    pem::encode(&pem::Pem::new("PUBLIC KEY", spki.as_ref().to_vec()))
 }
 
-impl World {
-    async fn new(alg: SigningAlgorithm) -> Self {
-        let document = initial_document(alg, now_unix()).unwrap();
-        let keys = KeySet::from_document(&document).unwrap();
-        let source = Arc::new(Counting {
-            document: document.clone(),
-            loads: AtomicUsize::new(0),
-        });
-        let cache = Arc::new(KeyCache::new(source.clone(), Duration::from_secs(300)));
-        let store = Arc::new(MemoryClientStore::default());
-        let mut clients = HashMap::new();
-        for (id, level, lp, scopes) in [
-            (
-                "lp1-client",
-                AccessLevel::Labelpartner,
-                Some("lp-1"),
-                vec!["accounts:read"],
-            ),
-            ("admin-client", AccessLevel::Admin, None, vec![]),
-        ] {
-            let issued = register(
-                NewClient {
-                    client_id: Some(id.into()),
-                    access_level: level,
-                    labelpartner: lp.map(String::from),
-                    allowed_scopes: scopes.into_iter().map(String::from).collect(),
-                    allowed_grant_types: vec![],
-                    access_token_ttl: None,
-                },
-                now_unix(),
-            )
-            .unwrap();
-            store.create(&issued.client).await.unwrap();
-            clients.insert(id, (issued.client, issued.client_secret));
-        }
-        let endpoint = TokenEndpoint::new(
-            store,
-            cache.clone(),
-            TokenSettings {
-                issuer: ISSUER.into(),
-                audience: AUDIENCE.into(),
-            },
-        );
-        World {
-            document,
-            keys,
-            source,
-            cache,
-            endpoint,
-            clients,
-        }
+/// What each shape answers (in simple mode) when no credentials check out: a 401 where API
+/// Gateway allows one (REST APIs), a refusal (403) on HTTP APIs.
+fn unauthenticated_answer(shape: Shape, e: &Value) -> Result<Value, AuthorizerFailure> {
+    match shape {
+        Shape::RestToken | Shape::RestRequest => Err(AuthorizerFailure::Unauthorized),
+        Shape::HttpApiV2 => Ok(json!({"isAuthorized": false})),
+        Shape::HttpApiV1 => Ok(iam_policy("anonymous", "Deny", &route_arn(shape, e))),
     }
-
-    fn authorizer(&self) -> RequestAuthorizer {
-        RequestAuthorizer::new(
-            token_service::tokens::AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
-            self.cache.clone(),
-            AccessPolicy::default_policy().unwrap(),
-        )
-    }
-
-    fn handler(&self, mode: HttpApiResponse) -> AuthorizerHandler {
-        AuthorizerHandler::new(self.authorizer(), "X-Api-Key", mode)
-    }
-
-    /// A token from `POST /v1/token`, the way a client gets one.
-    async fn token(&self, client_id: &str) -> String {
-        let (_, secret) = &self.clients[client_id];
-        let body =
-            format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
-        let response = self
-            .endpoint
-            .handle(
-                TokenEndpointKind::AccountManagementV1,
-                TokenRequest {
-                    content_type: Some("application/x-www-form-urlencoded"),
-                    authorization: None,
-                    body: body.as_bytes(),
-                },
-            )
-            .await;
-        assert_eq!(response.status, 200, "{}", response.body);
-        let json: Value = serde_json::from_str(&response.body).unwrap();
-        json["access_token"].as_str().unwrap().to_string()
-    }
-
-    /// A token minted by the same code at another time or for another issuer/audience.
-    fn token_at(&self, client_id: &str, now: i64, issuer: &str, audience: &str) -> String {
-        let settings = TokenSettings {
-            issuer: issuer.into(),
-            audience: audience.into(),
-        };
-        mint_access_token(&settings, &self.keys, &self.clients[client_id].0, &[], now)
-            .unwrap()
-            .token
-    }
-
-    fn current_kid(&self) -> String {
-        self.keys.signer().kid().to_string()
-    }
-
-    /// The signing key's public half as PEM (SubjectPublicKeyInfo), as an attacker could build
-    /// it from the published JWKS.
-    fn public_key_pem(&self) -> String {
-        let entry = self
-            .document
-            .keys
-            .iter()
-            .find(|k| k.state == KeyState::Current)
-            .unwrap();
-        let der = pem::parse(entry.private_key_pem.as_bytes()).unwrap();
-        let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(der.contents()).unwrap();
-        let spki =
-            AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key()).unwrap();
-        pem::encode(&pem::Pem::new("PUBLIC KEY", spki.as_ref().to_vec()))
-    }
-}
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 fn b64(json: &Value) -> String {
     URL_SAFE_NO_PAD.encode(json.to_string())
 }
 
-fn arn_of(shape: Shape, e: &Value) -> String {
-    let field = if shape == Shape::HttpApiV2 {
-        "routeArn"
-    } else {
-        "methodArn"
-    };
-    e[field].as_str().unwrap().to_string()
-}
-
-fn policy(principal: &str, effect: &str, arn: &str) -> Value {
-    json!({"principalId": principal, "policyDocument": {"Version": "2012-10-17",
-        "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": arn}]}})
-}
-
-async fn answer(handler: &AuthorizerHandler, e: Value) -> Result<Value, AuthorizerFailure> {
-    handler
-        .handle(e)
-        .await
-        .map(|r| serde_json::to_value(r).unwrap())
-}
-
 // ---- every shape, happy path ------------------------------------------------------------
 
 #[tokio::test]
 async fn every_shape_allows_a_valid_token_on_whoami_and_passes_the_context() {
-    let w = World::new(SigningAlgorithm::RS256).await;
+    let w = world(SigningAlgorithm::RS256).await;
     let handler = w.handler(HttpApiResponse::Simple);
     let token = w.token("lp1-client").await;
     let context = json!({
@@ -220,16 +84,16 @@ async fn every_shape_allows_a_valid_token_on_whoami_and_passes_the_context() {
         "access_level": "labelpartner",
         "labelpartner": "lp-1",
         "scope": "accounts:read",
-        "jti": claims_of(&token)["jti"],
+        "jti": token_claims(&token)["jti"],
         "auth_method": "oauth2",
     });
     for shape in ALL_SHAPES {
         let e = event_with_token(shape, &token);
-        let arn = arn_of(shape, &e);
+        let arn = route_arn(shape, &e);
         let expected = match shape {
             Shape::HttpApiV2 => json!({"isAuthorized": true, "context": context}),
             _ => {
-                let mut p = policy("lp1-client", "Allow", &arn);
+                let mut p = iam_policy("lp1-client", "Allow", &arn);
                 p["context"] = context.clone();
                 p
             }
@@ -240,27 +104,27 @@ async fn every_shape_allows_a_valid_token_on_whoami_and_passes_the_context() {
 
 #[tokio::test]
 async fn http_api_answers_with_a_route_policy_in_iam_mode() {
-    let w = World::new(SigningAlgorithm::RS256).await;
+    let w = world(SigningAlgorithm::RS256).await;
     let handler = w.handler(HttpApiResponse::Iam);
     let token = w.token("admin-client").await;
     let e = event_with_token(Shape::HttpApiV2, &token);
-    let mut expected = policy(
+    let mut expected = iam_policy(
         "admin-client",
         "Allow",
         "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/$default/GET/v1/whoami",
     );
     expected["context"] = json!({
         "sub": "admin-client", "client_id": "admin-client", "access_level": "admin",
-        "scope": "", "jti": claims_of(&token)["jti"], "auth_method": "oauth2",
+        "scope": "", "jti": token_claims(&token)["jti"], "auth_method": "oauth2",
     });
     assert_eq!(answer(&handler, e).await, Ok(expected));
     let denied = event(Shape::HttpApiV2, "GET", "/v1/whoami", None, None);
     assert_eq!(
         answer(&handler, denied.clone()).await,
-        Ok(policy(
+        Ok(iam_policy(
             "anonymous",
             "Deny",
-            &arn_of(Shape::HttpApiV2, &denied)
+            &route_arn(Shape::HttpApiV2, &denied)
         ))
     );
 }
@@ -269,7 +133,7 @@ async fn http_api_answers_with_a_route_policy_in_iam_mode() {
 
 #[tokio::test]
 async fn a_labelpartner_token_on_another_labelpartners_resource_is_403_on_every_shape() {
-    let w = World::new(SigningAlgorithm::RS256).await;
+    let w = world(SigningAlgorithm::RS256).await;
     let handler = w.handler(HttpApiResponse::Simple);
     let bearer = format!("Bearer {}", w.token("lp1-client").await);
     for shape in ALL_SHAPES {
@@ -292,10 +156,10 @@ async fn a_labelpartner_token_on_another_labelpartners_resource_is_403_on_every_
             Some(&bearer),
             None,
         );
-        let arn = arn_of(shape, &other);
+        let arn = route_arn(shape, &other);
         let expected = match shape {
             Shape::HttpApiV2 => json!({"isAuthorized": false}),
-            _ => policy("lp1-client", "Deny", &arn),
+            _ => iam_policy("lp1-client", "Deny", &arn),
         };
         assert_eq!(answer(&handler, other).await, Ok(expected), "{shape:?}");
     }
@@ -303,7 +167,7 @@ async fn a_labelpartner_token_on_another_labelpartners_resource_is_403_on_every_
 
 #[tokio::test]
 async fn a_labelpartner_token_on_an_admin_route_or_an_unknown_route_is_403() {
-    let w = World::new(SigningAlgorithm::ES256).await;
+    let w = world(SigningAlgorithm::ES256).await;
     let handler = w.handler(HttpApiResponse::Simple);
     let bearer = format!("Bearer {}", w.token("lp1-client").await);
     for path in [
@@ -312,10 +176,10 @@ async fn a_labelpartner_token_on_an_admin_route_or_an_unknown_route_is_403() {
         "/v1/whoami/../labelpartners",
     ] {
         let e = event(Shape::RestRequest, "GET", path, Some(&bearer), None);
-        let arn = arn_of(Shape::RestRequest, &e);
+        let arn = route_arn(Shape::RestRequest, &e);
         assert_eq!(
             answer(&handler, e).await,
-            Ok(policy("lp1-client", "Deny", &arn)),
+            Ok(iam_policy("lp1-client", "Deny", &arn)),
             "{path}"
         );
     }
@@ -323,7 +187,7 @@ async fn a_labelpartner_token_on_an_admin_route_or_an_unknown_route_is_403() {
 
 #[tokio::test]
 async fn an_admin_token_passes_every_route() {
-    let w = World::new(SigningAlgorithm::EdDSA).await;
+    let w = world(SigningAlgorithm::EdDSA).await;
     let handler = w.handler(HttpApiResponse::Simple);
     let bearer = format!("Bearer {}", w.token("admin-client").await);
     for (method, path) in [
@@ -341,38 +205,21 @@ async fn an_admin_token_passes_every_route() {
 
 #[tokio::test]
 async fn missing_credentials_are_401_on_rest_apis_and_403_on_http_apis() {
-    let w = World::new(SigningAlgorithm::RS256).await;
+    let w = world(SigningAlgorithm::RS256).await;
     let handler = w.handler(HttpApiResponse::Simple);
     for shape in ALL_SHAPES {
         let e = event(shape, "GET", "/v1/whoami", None, None);
-        let arn = arn_of(shape, &e);
-        let expected = match shape {
-            Shape::RestToken | Shape::RestRequest => Err(AuthorizerFailure::Unauthorized),
-            Shape::HttpApiV2 => Ok(json!({"isAuthorized": false})),
-            Shape::HttpApiV1 => Ok(policy("anonymous", "Deny", &arn)),
-        };
+        let expected = unauthenticated_answer(shape, &e);
         assert_eq!(answer(&handler, e).await, expected, "{shape:?}");
     }
 }
 
 #[tokio::test]
 async fn unavailable_keys_fail_the_invocation_with_a_500_never_a_401_or_an_allow() {
-    struct Down;
-    #[async_trait::async_trait]
-    impl KeySetSource for Down {
-        async fn load(&self) -> Result<KeySetDocument, KeyError> {
-            Err(KeyError::Source("secrets manager unreachable".into()))
-        }
-    }
-    let w = World::new(SigningAlgorithm::RS256).await;
+    let w = world(SigningAlgorithm::RS256).await;
     let token = w.token("lp1-client").await;
-    let handler = AuthorizerHandler::new(
-        RequestAuthorizer::new(
-            token_service::tokens::AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
-            Arc::new(KeyCache::new(Arc::new(Down), Duration::from_secs(300))),
-            AccessPolicy::default_policy().unwrap(),
-        ),
-        "X-Api-Key",
+    let handler = handler(
+        request_authorizer(unavailable_keys()),
         HttpApiResponse::Simple,
     );
     for shape in ALL_SHAPES {
@@ -386,7 +233,7 @@ async fn unavailable_keys_fail_the_invocation_with_a_500_never_a_401_or_an_allow
 
 #[tokio::test]
 async fn unreadable_events_fail_the_invocation() {
-    let w = World::new(SigningAlgorithm::EdDSA).await;
+    let w = world(SigningAlgorithm::EdDSA).await;
     let handler = w.handler(HttpApiResponse::Simple);
     let mut no_arn = event(
         Shape::RestToken,
@@ -424,13 +271,13 @@ async fn unreadable_events_fail_the_invocation() {
 
 #[tokio::test]
 async fn attack_table() {
-    let w = World::new(SigningAlgorithm::RS256).await;
+    let w = world(SigningAlgorithm::RS256).await;
     let authorizer = w.authorizer();
     let handler = w.handler(HttpApiResponse::Simple);
     let valid = w.token("lp1-client").await;
     let [header, payload, signature]: [&str; 3] =
         valid.split('.').collect::<Vec<_>>().try_into().unwrap();
-    let kid = w.current_kid();
+    let kid = w.keys.signer().kid().to_string();
     let now = now_unix();
 
     let alg_none = format!(
@@ -441,7 +288,7 @@ async fn attack_table() {
         let h = b64(&json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}));
         let input = format!("{h}.{payload}");
         let key =
-            aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, w.public_key_pem().as_bytes());
+            aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, public_key_pem(&w).as_bytes());
         let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
     };
@@ -458,7 +305,7 @@ async fn attack_table() {
         b64(&json!({"alg": "RS256", "typ": "at+jwt", "kid": "../../../../etc/passwd"}))
     );
     let tampered_payload = {
-        let mut claims = claims_of(&valid);
+        let mut claims = token_claims(&valid);
         claims["labelpartner"] = json!("lp-2");
         format!("{header}.{}.{signature}", b64(&claims))
     };
@@ -467,10 +314,10 @@ async fn attack_table() {
         sig[17] ^= 0x01;
         format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(sig))
     };
-    let expired = w.token_at("lp1-client", now - 2 * 3600, ISSUER, AUDIENCE);
-    let not_yet_valid = w.token_at("lp1-client", now + 600, ISSUER, AUDIENCE);
-    let wrong_iss = w.token_at("lp1-client", now, "https://evil.example.test", AUDIENCE);
-    let wrong_aud = w.token_at("lp1-client", now, ISSUER, "another-api");
+    let expired = token_at(&w, now - 2 * 3600, ISSUER, AUDIENCE);
+    let not_yet_valid = token_at(&w, now + 600, ISSUER, AUDIENCE);
+    let wrong_iss = token_at(&w, now, "https://evil.example.test", AUDIENCE);
+    let wrong_aud = token_at(&w, now, ISSUER, "another-api");
     let id_token = {
         // An OpenID Connect id_token, signed with our own key: `typ` JWT, aud = the client.
         let h = b64(&json!({"alg": "RS256", "typ": "JWT", "kid": kid}));
@@ -481,10 +328,10 @@ async fn attack_table() {
     };
     let untyped_token = {
         let h = b64(&json!({"alg": "RS256", "kid": kid}));
-        sign_jwt(&h, w.keys.signer(), &claims_of(&valid)).unwrap()
+        sign_jwt(&h, w.keys.signer(), &token_claims(&valid)).unwrap()
     };
     let oversized = {
-        let mut claims = claims_of(&valid);
+        let mut claims = token_claims(&valid);
         claims["padding"] = json!("a".repeat(9 * 1024));
         sign_jwt(w.keys.access_token_header(), w.keys.signer(), &claims).unwrap()
     };
@@ -598,12 +445,7 @@ async fn attack_table() {
     ];
     assert!(oversized.len() > 8 * 1024);
     for (name, authorization, expected) in table {
-        let request = AccessRequest {
-            method: "GET",
-            path: "/v1/whoami",
-            authorization: Some(&authorization),
-            api_key: None,
-        };
+        let request = get_request("/v1/whoami", Some(&authorization), None);
         assert_eq!(
             authorizer.authorize(&request, now).await.unwrap(),
             Decision::Unauthorized(expected),
@@ -612,22 +454,13 @@ async fn attack_table() {
         for shape in ALL_SHAPES {
             let mut e = event_with_token(shape, "x");
             set_authorization(shape, &mut e, Some(&authorization));
-            let arn = arn_of(shape, &e);
-            let expected = match shape {
-                Shape::RestToken | Shape::RestRequest => Err(AuthorizerFailure::Unauthorized),
-                Shape::HttpApiV2 => Ok(json!({"isAuthorized": false})),
-                Shape::HttpApiV1 => Ok(policy("anonymous", "Deny", &arn)),
-            };
+            let expected = unauthenticated_answer(shape, &e);
             assert_eq!(answer(&handler, e).await, expected, "{name} on {shape:?}");
         }
     }
     // The valid token itself passes, so every refusal above is the attack's doing.
-    let request = AccessRequest {
-        method: "GET",
-        path: "/v1/whoami",
-        authorization: Some(&format!("Bearer {valid}")),
-        api_key: None,
-    };
+    let bearer = format!("Bearer {valid}");
+    let request = get_request("/v1/whoami", Some(&bearer), None);
     assert!(matches!(
         authorizer.authorize(&request, now).await.unwrap(),
         Decision::Allow(_)
@@ -636,10 +469,10 @@ async fn attack_table() {
 
 #[tokio::test]
 async fn unknown_kids_cannot_hammer_the_key_source() {
-    let w = World::new(SigningAlgorithm::EdDSA).await;
+    let w = world(SigningAlgorithm::EdDSA).await;
     let authorizer = w.authorizer();
     let valid = w.token("lp1-client").await;
-    let loads_before = w.source.loads.load(Ordering::SeqCst);
+    let loads_before = w.source.loads();
     let payload = valid.split('.').nth(1).unwrap();
     // A flood of random, well-formed kids: one forced refresh in the whole flood.
     for i in 0..200 {
@@ -648,41 +481,31 @@ async fn unknown_kids_cannot_hammer_the_key_source() {
             b64(&json!({"alg": "EdDSA", "typ": "at+jwt", "kid": format!("k-random{i:05}")}))
         );
         let authorization = format!("Bearer {token}");
-        let request = AccessRequest {
-            method: "GET",
-            path: "/v1/whoami",
-            authorization: Some(&authorization),
-            api_key: None,
-        };
+        let request = get_request("/v1/whoami", Some(&authorization), None);
         assert_eq!(
             authorizer.authorize(&request, now_unix()).await.unwrap(),
             Decision::Unauthorized(Unauthenticated::InvalidToken(VerifyError::UnknownKey))
         );
     }
-    assert_eq!(w.source.loads.load(Ordering::SeqCst), loads_before + 1);
+    assert_eq!(w.source.loads(), loads_before + 1);
     // Kids we could never have issued do not even spend that refresh.
-    let w = World::new(SigningAlgorithm::EdDSA).await;
+    let w = world(SigningAlgorithm::EdDSA).await;
     let authorizer = w.authorizer();
     let _ = w.token("lp1-client").await;
-    let loads_before = w.source.loads.load(Ordering::SeqCst);
+    let loads_before = w.source.loads();
     for kid in ["../../etc/passwd", "k/../../x", "k?x=1", &"k".repeat(65)] {
         let authorization = format!(
             "Bearer {}.{payload}.c2ln",
             b64(&json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid}))
         );
-        let request = AccessRequest {
-            method: "GET",
-            path: "/v1/whoami",
-            authorization: Some(&authorization),
-            api_key: None,
-        };
+        let request = get_request("/v1/whoami", Some(&authorization), None);
         assert_eq!(
             authorizer.authorize(&request, now_unix()).await.unwrap(),
             Decision::Unauthorized(Unauthenticated::InvalidToken(VerifyError::UnknownKey)),
             "{kid}"
         );
     }
-    assert_eq!(w.source.loads.load(Ordering::SeqCst), loads_before);
+    assert_eq!(w.source.loads(), loads_before);
 }
 
 // ---- whoami -----------------------------------------------------------------------------

@@ -1,0 +1,253 @@
+//! The authorizer as tests drive it: a "world" of in-memory clients and legacy API keys, a
+//! generated key set behind a load-counting cache, and the token endpoint over the same store, so
+//! tests can get tokens the way clients do or mint them at any time; plus the authorizer over
+//! other keys, the request it reads, and the handler's answer as JSON.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::clients::DEFAULT_SECRET;
+use super::form::{FORM_URLENCODED, TokenForm};
+use super::keys::{CountingKeySource, FailingKeySource, key_document};
+use crate::authz::{AccessPolicy, AccessRequest, Decision, LegacyApiKeyAuth, RequestAuthorizer};
+use crate::config::HttpApiResponse;
+use crate::domain::{Client, LegacyApiKey};
+use crate::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
+use crate::keys::{KeyCache, KeySet, KeySetDocument, SigningAlgorithm};
+use crate::oauth::{TokenEndpoint, TokenEndpointKind, TokenRequest};
+use crate::store::memory::{MemoryApiKeyStore, MemoryClientStore};
+use crate::store::{ApiKeyStore, ClientStore};
+use crate::tokens::{AccessTokenVerifier, TokenSettings, mint_access_token};
+
+pub const ISSUER: &str = "https://auth.example.test";
+pub const AUDIENCE: &str = "am-api";
+/// The header legacy API keys come in, as the deployment names it by default.
+pub const API_KEY_HEADER: &str = "X-Api-Key";
+
+/// How long the cache keeps a key set before it reloads it, as deployed.
+const KEY_REFRESH: Duration = Duration::from_secs(300);
+
+/// The issuer and audience the authorizers built here expect.
+pub fn token_settings() -> TokenSettings {
+    TokenSettings {
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+    }
+}
+
+/// Tokens for [`ISSUER`] and [`AUDIENCE`] with 30 seconds of clock leeway, keys from `keys`,
+/// the default access policy; no legacy API keys accepted.
+pub fn request_authorizer(keys: Arc<KeyCache>) -> RequestAuthorizer {
+    RequestAuthorizer::new(
+        AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
+        keys,
+        AccessPolicy::default_policy().expect("the default policy loads"),
+    )
+}
+
+/// A cache whose every load fails: the signing keys are unavailable.
+pub fn unavailable_keys() -> Arc<KeyCache> {
+    Arc::new(KeyCache::new(Arc::new(FailingKeySource), KEY_REFRESH))
+}
+
+/// The handler over `authorizer`, reading API keys from [`API_KEY_HEADER`].
+pub fn handler(authorizer: RequestAuthorizer, mode: HttpApiResponse) -> AuthorizerHandler {
+    AuthorizerHandler::new(authorizer, API_KEY_HEADER, mode)
+}
+
+/// `GET path` with exactly these credentials (`None`: the header is absent).
+pub fn get_request<'a>(
+    path: &'a str,
+    authorization: Option<&'a str>,
+    api_key: Option<&'a str>,
+) -> AccessRequest<'a> {
+    AccessRequest {
+        method: "GET",
+        path,
+        authorization,
+        api_key,
+    }
+}
+
+/// The handler's answer to `event` as the JSON API Gateway reads, or its failure.
+pub async fn answer(handler: &AuthorizerHandler, event: Value) -> Result<Value, AuthorizerFailure> {
+    handler
+        .handle(event)
+        .await
+        .map(|response| serde_json::to_value(response).expect("responses serialize"))
+}
+
+/// The claims of a JWT, read without verifying it.
+pub fn token_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("the payload is base64url");
+    serde_json::from_slice(&json).expect("the payload is JSON")
+}
+
+/// Clients, legacy API keys and a key set in memory, wired as the deployed authorizer and
+/// token endpoint wire them.
+pub struct AuthorizerWorld {
+    /// The key set document the source serves (private keys included).
+    pub document: KeySetDocument,
+    /// The same key set in hand, to mint tokens without the endpoint.
+    pub keys: KeySet,
+    /// The source behind [`Self::cache`], counting its loads.
+    pub source: Arc<CountingKeySource>,
+    pub cache: Arc<KeyCache>,
+    pub clients: Arc<MemoryClientStore>,
+    pub api_keys: Arc<MemoryApiKeyStore>,
+    /// When legacy API keys stop counting; `None`: this authorizer accepts none.
+    api_key_sunset: Option<i64>,
+    /// The clients as stored when the world was built, by id.
+    stored: HashMap<String, Client>,
+}
+
+pub struct AuthorizerWorldBuilder {
+    alg: SigningAlgorithm,
+    clients: Vec<Client>,
+    legacy_api_keys: Vec<LegacyApiKey>,
+    api_key_sunset: Option<i64>,
+}
+
+impl AuthorizerWorld {
+    /// A world signing with `alg` (the key set of [`key_document`]), no clients, no API keys.
+    pub fn builder(alg: SigningAlgorithm) -> AuthorizerWorldBuilder {
+        AuthorizerWorldBuilder {
+            alg,
+            clients: Vec::new(),
+            legacy_api_keys: Vec::new(),
+            api_key_sunset: None,
+        }
+    }
+
+    /// The authorizer over this world's keys (and API keys, when the builder accepted them).
+    pub fn authorizer(&self) -> RequestAuthorizer {
+        let authorizer = request_authorizer(self.cache.clone());
+        match self.api_key_sunset {
+            Some(sunset) => authorizer.with_api_keys(LegacyApiKeyAuth {
+                keys: self.api_keys.clone(),
+                clients: self.clients.clone(),
+                sunset,
+            }),
+            None => authorizer,
+        }
+    }
+
+    pub fn handler(&self, mode: HttpApiResponse) -> AuthorizerHandler {
+        handler(self.authorizer(), mode)
+    }
+
+    /// This world's decision on `GET path` with these credentials at `now`.
+    pub async fn decide(
+        &self,
+        path: &str,
+        authorization: Option<&str>,
+        api_key: Option<&str>,
+        now: i64,
+    ) -> Decision {
+        self.authorizer()
+            .authorize(&get_request(path, authorization, api_key), now)
+            .await
+            .expect("keys and stores are available")
+    }
+
+    /// `POST /v1/token` over this world's clients and keys.
+    pub fn token_endpoint(&self) -> TokenEndpoint {
+        TokenEndpoint::new(self.clients.clone(), self.cache.clone(), token_settings())
+    }
+
+    /// A token from `POST /v1/token` with the client's credentials (every client of a world
+    /// has the default secret of [`super::client`]), the way a client gets one.
+    pub async fn token(&self, client_id: &str) -> String {
+        let body = TokenForm::credentials(client_id, DEFAULT_SECRET)
+            .grant_type("client_credentials")
+            .encode();
+        let response = self
+            .token_endpoint()
+            .handle(
+                TokenEndpointKind::AccountManagementV1,
+                TokenRequest {
+                    content_type: Some(FORM_URLENCODED),
+                    authorization: None,
+                    body: body.as_bytes(),
+                },
+            )
+            .await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let json: Value = serde_json::from_str(&response.body).expect("a JSON token response");
+        json["access_token"]
+            .as_str()
+            .expect("an access_token")
+            .to_string()
+    }
+
+    /// A token for the client as stored at build time, minted by the endpoint's own code at
+    /// `now`, without scopes.
+    pub fn mint(&self, client_id: &str, now: i64) -> String {
+        self.mint_for(&token_settings(), client_id, now)
+    }
+
+    /// [`Self::mint`] for another issuer or audience.
+    pub fn mint_for(&self, settings: &TokenSettings, client_id: &str, now: i64) -> String {
+        let client = self
+            .stored
+            .get(client_id)
+            .unwrap_or_else(|| panic!("no client {client_id} in this world"));
+        mint_access_token(settings, &self.keys, client, &[], now)
+            .expect("minting")
+            .token
+    }
+}
+
+impl AuthorizerWorldBuilder {
+    /// Stores this client (built with [`super::client`], so it has the default secret).
+    pub fn client(mut self, client: impl Into<Client>) -> Self {
+        self.clients.push(client.into());
+        self
+    }
+
+    /// Stores the legacy API key `key` of `client_id`, imported at 0.
+    pub fn legacy_api_key(mut self, key: &str, client_id: &str) -> Self {
+        self.legacy_api_keys
+            .push(LegacyApiKey::from_key(key, client_id, 0).expect("a valid legacy API key"));
+        self
+    }
+
+    /// Makes the authorizer accept legacy API keys until `sunset` (exclusive).
+    pub fn api_keys_until(mut self, sunset: i64) -> Self {
+        self.api_key_sunset = Some(sunset);
+        self
+    }
+
+    pub async fn build(self) -> AuthorizerWorld {
+        let document = key_document(self.alg);
+        let keys = KeySet::from_document(&document).expect("a usable key set");
+        let source = Arc::new(CountingKeySource::new(document.clone()));
+        let cache = Arc::new(KeyCache::new(source.clone(), KEY_REFRESH));
+        let clients = Arc::new(MemoryClientStore::default());
+        let mut stored = HashMap::new();
+        for client in self.clients {
+            clients.create(&client).await.expect("storing a client");
+            stored.insert(client.client_id.clone(), client);
+        }
+        let api_keys = Arc::new(MemoryApiKeyStore::new(clients.clone()));
+        for key in &self.legacy_api_keys {
+            api_keys.import_key(key).await.expect("storing an API key");
+        }
+        AuthorizerWorld {
+            document,
+            keys,
+            source,
+            cache,
+            clients,
+            api_keys,
+            api_key_sunset: self.api_key_sunset,
+            stored,
+        }
+    }
+}
