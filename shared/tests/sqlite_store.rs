@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 use token_service::store::sqlite::SqliteStore;
-use token_service::store::{ClientReader, ClientStore};
+use token_service::store::{ApiKeyReader, ApiKeyRemover, ApiKeyStore, ClientReader, ClientStore};
 use token_service::testing::conformance::clients::{admin_client, labelpartner_client};
+use token_service::testing::conformance::legacy_key;
 use token_service::testing::unique_name;
 
 /// A database path in a fresh temporary directory, which the caller keeps until it is done.
@@ -50,6 +51,45 @@ async fn a_second_store_on_the_same_file_sees_the_first_ones_writes() {
     );
 }
 
+/// The CLI imports a key, the authorizer finds it, the token function removes it: three
+/// processes, one file.
+#[tokio::test]
+async fn a_key_imported_through_one_store_is_found_and_removed_through_a_second() {
+    let (_dir, path) = database_file();
+    let writer = SqliteStore::open(&path).expect("open the first store");
+    let reader = SqliteStore::open(&path).expect("open the second store on the same file");
+
+    let created = labelpartner_client(&unique_name("shared-file-key")).build();
+    let id = created.client_id.as_str();
+    writer.create(&created).await.expect("create");
+    let imported = legacy_key("legacy-key-5000000000000001", id);
+    writer
+        .import_key(&imported)
+        .await
+        .expect("import through the first store");
+    assert_eq!(
+        reader.find(&imported.key_sha256).await.expect("find"),
+        Some(imported.clone())
+    );
+    assert_eq!(
+        reader.list_keys(Some(id)).await.expect("list"),
+        vec![imported.clone()]
+    );
+    let seen = reader.get(id).await.expect("get").expect("the client");
+    assert!(seen.has_legacy_api_keys, "the second store missed the flag");
+
+    assert_eq!(
+        reader
+            .remove_for_client(id)
+            .await
+            .expect("remove through the second store"),
+        1
+    );
+    assert_eq!(writer.find(&imported.key_sha256).await.expect("find"), None);
+    assert_eq!(writer.list_keys(None).await.expect("list"), vec![]);
+    assert_eq!(writer.get(id).await.expect("get"), Some(created));
+}
+
 /// A store reopened on an existing file finds the clients written before.
 #[tokio::test]
 async fn a_reopened_store_keeps_its_clients() {
@@ -64,4 +104,39 @@ async fn a_reopened_store_keeps_its_clients() {
         reopened.get(&client.client_id).await.expect("get"),
         Some(client)
     );
+}
+
+/// A store reopened on an existing file finds the keys written before, and the client's flag;
+/// the token function's removal still works on them.
+#[tokio::test]
+async fn a_reopened_store_keeps_its_keys() {
+    let (_dir, path) = database_file();
+    let created = labelpartner_client(&unique_name("reopen-keys")).build();
+    let id = created.client_id.as_str();
+    let imported = [
+        legacy_key("legacy-key-6000000000000001", id),
+        legacy_key("legacy-key-6000000000000002", id),
+    ];
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        store.create(&created).await.expect("create");
+        for key in &imported {
+            store.import_key(key).await.expect("import");
+        }
+    }
+    let reopened = SqliteStore::open(&path).expect("reopen");
+    let mut expected = imported.to_vec();
+    expected.sort_by_key(|k| k.key_sha256.to_hex());
+    assert_eq!(reopened.list_keys(None).await.expect("list"), expected);
+    for key in &imported {
+        assert_eq!(
+            reopened.find(&key.key_sha256).await.expect("find"),
+            Some(key.clone())
+        );
+    }
+    let flagged = reopened.get(id).await.expect("get").expect("the client");
+    assert!(flagged.has_legacy_api_keys, "the flag did not survive");
+
+    assert_eq!(reopened.remove_for_client(id).await.expect("remove"), 2);
+    assert_eq!(reopened.get(id).await.expect("get"), Some(created));
 }

@@ -2,7 +2,10 @@
 //! and the client's `has_legacy_api_keys` flag that importing and removing keep. Each test needs
 //! empty stores of its own: listings are asserted whole.
 
+use super::clients::labelpartner_client;
 use super::{StoresUnderTest, legacy_key};
+use crate::domain::LegacyApiKey;
+use crate::domain::client::Client;
 use crate::domain::secret::hash_secret;
 use crate::store::{ApiKeyStore, StoreError};
 use crate::testing::client;
@@ -14,12 +17,15 @@ macro_rules! api_key_store_conformance {
     ($make:expr) => {
         $crate::__conformance_suite!(api_key_store_conformance, api_keys, $make;
             import_stores_only_the_hash_and_sets_the_clients_flag,
+            import_changes_nothing_on_the_client_but_the_flag,
             import_for_an_unknown_client_is_not_found_and_stores_nothing,
             importing_a_stored_key_again_is_already_exists_and_flags_no_one_else,
             list_orders_by_client_then_hash_and_filters_by_client,
+            list_of_a_client_without_keys_or_of_an_unknown_client_is_empty,
             revoke_deletes_one_key_and_a_second_revoke_is_not_found,
             remove_for_client_deletes_only_its_keys_and_clears_its_flag,
             remove_for_a_client_without_keys_removes_nothing,
+            remove_for_a_flagged_client_without_keys_returns_zero_and_clears_the_flag,
         );
     };
 }
@@ -31,6 +37,15 @@ async fn create_client(stores: &StoresUnderTest, client_id: &str) {
         .create(&client(client_id).build())
         .await
         .unwrap_or_else(|e| panic!("create({client_id}) failed: {e}"));
+}
+
+/// The stored client with this id, if any.
+async fn stored_client(stores: &StoresUnderTest, client_id: &str) -> Option<Client> {
+    stores
+        .clients()
+        .get(client_id)
+        .await
+        .unwrap_or_else(|e| panic!("get({client_id}) failed: {e}"))
 }
 
 /// Imports each key (in clear) for its client.
@@ -60,6 +75,44 @@ pub async fn import_stores_only_the_hash_and_sets_the_clients_flag(stores: &Stor
             .await
             .expect("find"),
         None
+    );
+}
+
+/// The import sets the flag and leaves every other field alone: compared whole, on a client
+/// whose fields are all away from the builder's defaults.
+pub async fn import_changes_nothing_on_the_client_but_the_flag(stores: &StoresUnderTest) {
+    let keys = stores.api_keys();
+    let before = labelpartner_client("lp-client").build();
+    stores
+        .clients()
+        .create(&before)
+        .await
+        .expect("create lp-client");
+    assert!(!before.has_legacy_api_keys);
+    let flagged = Client {
+        has_legacy_api_keys: true,
+        ..before.clone()
+    };
+    import(
+        keys.as_ref(),
+        &[("legacy-key-0000000000000007", "lp-client")],
+    )
+    .await;
+    assert_eq!(
+        stored_client(stores, "lp-client").await,
+        Some(flagged.clone())
+    );
+
+    // A second key leaves the flag set, and the rest as it was.
+    import(
+        keys.as_ref(),
+        &[("legacy-key-0000000000000008", "lp-client")],
+    )
+    .await;
+    assert_eq!(stored_client(stores, "lp-client").await, Some(flagged));
+    assert_eq!(
+        keys.list_keys(Some("lp-client")).await.expect("list").len(),
+        2
     );
 }
 
@@ -98,6 +151,28 @@ pub async fn importing_a_stored_key_again_is_already_exists_and_flags_no_one_els
     assert!(!stores.has_legacy_api_keys("second").await);
     assert_eq!(keys.list_keys(Some("second")).await.expect("list"), vec![]);
     assert_eq!(keys.find(&key.key_sha256).await.expect("find"), Some(key));
+
+    // The same key for the same client again: refused as well, and the stored record is kept
+    // (not overwritten by the second one's `created_at`).
+    let stored = legacy_key("legacy-key-0000000000000004", "first");
+    let again = LegacyApiKey {
+        created_at: stored.created_at + 1,
+        ..stored.clone()
+    };
+    let result = keys.import_key(&again).await;
+    assert!(
+        matches!(result, Err(StoreError::AlreadyExists)),
+        "expected AlreadyExists, got {result:?}"
+    );
+    assert!(stores.has_legacy_api_keys("first").await);
+    assert_eq!(
+        keys.list_keys(Some("first")).await.expect("list"),
+        vec![stored.clone()]
+    );
+    assert_eq!(
+        keys.find(&stored.key_sha256).await.expect("find"),
+        Some(stored)
+    );
 }
 
 pub async fn list_orders_by_client_then_hash_and_filters_by_client(stores: &StoresUnderTest) {
@@ -126,6 +201,23 @@ pub async fn list_orders_by_client_then_hash_and_filters_by_client(stores: &Stor
     let mut expected_all = expected_a;
     expected_all.push(legacy_key("legacy-key-b000000000000001", "b-client"));
     assert_eq!(keys.list_keys(None).await.expect("list"), expected_all);
+}
+
+/// A listing filtered by a client is empty when that client has no keys or does not exist, even
+/// while other clients hold keys.
+pub async fn list_of_a_client_without_keys_or_of_an_unknown_client_is_empty(
+    stores: &StoresUnderTest,
+) {
+    let keys = stores.api_keys();
+    create_client(stores, "keyless").await;
+    create_client(stores, "keyed").await;
+    import(keys.as_ref(), &[("legacy-key-3000000000000001", "keyed")]).await;
+    assert_eq!(keys.list_keys(Some("keyless")).await.expect("list"), vec![]);
+    assert_eq!(keys.list_keys(Some("nobody")).await.expect("list"), vec![]);
+    assert_eq!(
+        keys.list_keys(None).await.expect("list"),
+        vec![legacy_key("legacy-key-3000000000000001", "keyed")]
+    );
 }
 
 pub async fn revoke_deletes_one_key_and_a_second_revoke_is_not_found(stores: &StoresUnderTest) {
@@ -182,6 +274,29 @@ pub async fn remove_for_client_deletes_only_its_keys_and_clears_its_flag(stores:
         vec![legacy_key("legacy-key-2000000000000001", "other-client")]
     );
     assert!(stores.has_legacy_api_keys("other-client").await);
+    // The client is as it was before its first key.
+    let unflagged = client("legacy-client").build();
+    assert_eq!(
+        stored_client(stores, "legacy-client").await,
+        Some(unflagged.clone())
+    );
+
+    // A second removal (the next token issue) finds nothing more to do and changes nothing.
+    assert_eq!(
+        keys.remove_for_client("legacy-client")
+            .await
+            .expect("second remove"),
+        0
+    );
+    assert_eq!(
+        stored_client(stores, "legacy-client").await,
+        Some(unflagged)
+    );
+    assert_eq!(
+        keys.list_keys(None).await.expect("list"),
+        vec![legacy_key("legacy-key-2000000000000001", "other-client")]
+    );
+    assert!(stores.has_legacy_api_keys("other-client").await);
 }
 
 /// The token endpoint may call it for a client whose keys are already gone, or that is gone
@@ -203,4 +318,45 @@ pub async fn remove_for_a_client_without_keys_removes_nothing(stores: &StoresUnd
         0
     );
     assert_eq!(stores.clients().get("nobody").await.expect("get"), None);
+}
+
+/// The flag set and no key left: what a removal leaves that failed after deleting the keys, or
+/// a revoke of the last key. The next removal must still clear the flag; an adapter that returns
+/// early when it finds no keys would leave it set for good.
+pub async fn remove_for_a_flagged_client_without_keys_returns_zero_and_clears_the_flag(
+    stores: &StoresUnderTest,
+) {
+    let keys = stores.api_keys();
+    stores
+        .clients()
+        .create(&client("flag-only").with_legacy_api_keys().build())
+        .await
+        .expect("create flag-only");
+    create_client(stores, "other-client").await;
+    import(
+        keys.as_ref(),
+        &[("legacy-key-2000000000000002", "other-client")],
+    )
+    .await;
+    assert!(stores.has_legacy_api_keys("flag-only").await);
+    assert_eq!(
+        keys.list_keys(Some("flag-only")).await.expect("list"),
+        vec![]
+    );
+
+    assert_eq!(
+        keys.remove_for_client("flag-only").await.expect("remove"),
+        0
+    );
+    assert!(!stores.has_legacy_api_keys("flag-only").await);
+    assert_eq!(
+        stored_client(stores, "flag-only").await,
+        Some(client("flag-only").build())
+    );
+    // The other client keeps its key and its flag.
+    assert_eq!(
+        keys.list_keys(None).await.expect("list"),
+        vec![legacy_key("legacy-key-2000000000000002", "other-client")]
+    );
+    assert!(stores.has_legacy_api_keys("other-client").await);
 }

@@ -161,14 +161,16 @@ pub async fn update_replaces_the_record(stores: &StoresUnderTest) {
         .ttl(60)
         .disabled()
         .created_at(original.created_at + 1)
+        .with_legacy_api_keys()
         .build();
+    assert!(!original.has_legacy_api_keys);
     store
         .update(&replacement)
         .await
         .expect("update of an existing client");
     assert_eq!(stored(store, &id).await, Some(replacement));
 
-    // And back: an optional attribute that reappears is stored again.
+    // And back: an optional attribute that reappears is stored again, and the flag is cleared.
     store
         .update(&original)
         .await
