@@ -45,21 +45,6 @@ pub async fn moto_sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
-/// A name no other test uses, so tests can share one moto server and run in parallel.
-pub fn unique_name(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}-{}-{}-{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
 fn wait_for_tcp(endpoint: &str, timeout: Duration) {
     let authority = endpoint
         .trim_start_matches("http://")

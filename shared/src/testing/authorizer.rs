@@ -9,14 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::clients::DEFAULT_SECRET;
-use super::form::{FORM_URLENCODED, TokenForm};
+use super::form::{TokenForm, post_v1_token};
 use super::keys::{CountingKeySource, FailingKeySource, key_document};
 use crate::authz::{AccessPolicy, AccessRequest, Decision, LegacyApiKeyAuth, RequestAuthorizer};
 use crate::config::HttpApiResponse;
 use crate::domain::{Client, LegacyApiKey};
 use crate::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
 use crate::keys::{KeyCache, KeySet, KeySetDocument, SigningAlgorithm};
-use crate::oauth::{TokenEndpoint, TokenEndpointKind, TokenRequest};
+use crate::oauth::TokenEndpoint;
 use crate::store::memory::{MemoryApiKeyStore, MemoryClientStore};
 use crate::store::{ApiKeyStore, ClientStore};
 use crate::tokens::{AccessTokenVerifier, TokenSettings, mint_access_token};
@@ -164,20 +164,9 @@ impl AuthorizerWorld {
     /// A token from `POST /v1/token` with the client's credentials (every client of a world
     /// has the default secret of [`super::client`]), the way a client gets one.
     pub async fn token(&self, client_id: &str) -> String {
-        let body = TokenForm::credentials(client_id, DEFAULT_SECRET)
-            .grant_type("client_credentials")
-            .encode();
-        let response = self
-            .token_endpoint()
-            .handle(
-                TokenEndpointKind::AccountManagementV1,
-                TokenRequest {
-                    content_type: Some(FORM_URLENCODED),
-                    authorization: None,
-                    body: body.as_bytes(),
-                },
-            )
-            .await;
+        let form =
+            TokenForm::credentials(client_id, DEFAULT_SECRET).grant_type("client_credentials");
+        let response = post_v1_token(&self.token_endpoint(), &form).await;
         assert_eq!(response.status, 200, "{}", response.body);
         let json: Value = serde_json::from_str(&response.body).expect("a JSON token response");
         json["access_token"]

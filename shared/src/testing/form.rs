@@ -3,6 +3,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::http::HttpResponse;
+use crate::oauth::{TokenEndpoint, TokenEndpointKind, TokenRequest};
+
 /// An `application/x-www-form-urlencoded` token request body, parameter by parameter.
 #[derive(Debug, Clone, Default)]
 pub struct TokenForm(Vec<(String, String)>);
@@ -46,4 +49,20 @@ impl TokenForm {
 /// `Authorization: Basic` for a client, as RFC 6749 §2.3.1 encodes it.
 pub fn basic(id: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+/// `POST /v1/token` with `form` as its body and no `Authorization` header, through the
+/// endpoint's plain-Rust interface.
+pub async fn post_v1_token(endpoint: &TokenEndpoint, form: &TokenForm) -> HttpResponse {
+    let body = form.encode();
+    endpoint
+        .handle(
+            TokenEndpointKind::AccountManagementV1,
+            TokenRequest {
+                content_type: Some(FORM_URLENCODED),
+                authorization: None,
+                body: body.as_bytes(),
+            },
+        )
+        .await
 }

@@ -12,7 +12,7 @@ mod key_entries;
 mod keys;
 
 pub use clients::{ClientBuilder, DEFAULT_SECRET, client, registered};
-pub use form::{FORM_URLENCODED, TokenForm, basic};
+pub use form::{FORM_URLENCODED, TokenForm, basic, post_v1_token};
 pub use key_entries::sole_key;
 pub use keys::{CountingKeySource, FailingKeySource, key_cache, key_document};
 

@@ -16,9 +16,9 @@ use crate::domain::client::AccessLevel;
 use crate::domain::time::now_unix;
 use crate::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
 use crate::keys::{KeyCache, SigningAlgorithm};
-use crate::oauth::{RemoveLegacyKeysOnIssue, TokenEndpoint, TokenEndpointKind, TokenRequest};
+use crate::oauth::{RemoveLegacyKeysOnIssue, TokenEndpoint};
 use crate::store::ApiKeyStore;
-use crate::testing::{FORM_URLENCODED, TokenForm, key_cache, registered};
+use crate::testing::{TokenForm, key_cache, post_v1_token, registered};
 use crate::tokens::{AccessTokenVerifier, TokenSettings};
 
 const ISSUER: &str = "https://auth.example.test";
@@ -78,17 +78,8 @@ pub fn token_endpoint(stores: &StoresUnderTest, keys: Arc<KeyCache>) -> TokenEnd
 
 /// `POST /v1/token` with the client's credentials in the body: the status and the JSON body.
 pub async fn token_request(endpoint: &TokenEndpoint, client: &IssuedCredentials) -> (u16, Value) {
-    let body = TokenForm::credentials(&client.client.client_id, &client.client_secret).encode();
-    let response = endpoint
-        .handle(
-            TokenEndpointKind::AccountManagementV1,
-            TokenRequest {
-                content_type: Some(FORM_URLENCODED),
-                authorization: None,
-                body: body.as_bytes(),
-            },
-        )
-        .await;
+    let form = TokenForm::credentials(&client.client.client_id, &client.client_secret);
+    let response = post_v1_token(endpoint, &form).await;
     let json = serde_json::from_str(&response.body)
         .unwrap_or_else(|e| panic!("token response is no JSON ({e}): {}", response.body));
     (response.status, json)
