@@ -229,4 +229,24 @@ mod tests {
                 "Resource": "arn:x"}]}})
         );
     }
+
+    #[test]
+    fn the_declared_context_keys_are_exactly_the_keys_a_full_context_serializes() {
+        let full = AuthorizerContext::new(Principal::for_test(
+            crate::domain::AccessLevel::Labelpartner,
+            Some("lp-1"),
+            "a",
+        ));
+        let value = serde_json::to_value(&full).unwrap();
+        let mut serialized: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut declared = AuthorizerContext::KEYS.to_vec();
+        serialized.sort_unstable();
+        declared.sort_unstable();
+        assert_eq!(serialized, declared);
+    }
 }
