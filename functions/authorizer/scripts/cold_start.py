@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 ROOT = Path(__file__).resolve().parents[3]
-FIXTURE = ROOT / "tests" / "fixtures" / "authorizer-http-api-v2.json"
+FIXTURE = ROOT / "shared" / "tests" / "fixtures" / "authorizer-http-api-v2.json"
 ISSUER = "http://127.0.0.1:9000"
 AUDIENCE = "am-api"
 
