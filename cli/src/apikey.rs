@@ -5,11 +5,9 @@ use clap::{ArgGroup, Subcommand};
 use serde_json::{Value, json};
 use std::io::Read;
 use token_service::bootstrap::Bootstrap;
-use token_service::domain::secret::SecretHash;
-use token_service::domain::time::now_unix;
-
-use token_service::domain::LegacyApiKey;
 use token_service::domain::legacy_api_key::validate_api_key;
+use token_service::domain::time::now_unix;
+use token_service::domain::{LegacyApiKey, SecretHash, hash_secret};
 
 type CommandResult = Result<Value, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -80,7 +78,7 @@ fn key_hash(
         _ => return Err("give the key once: --key, --key-sha256 or --key-stdin".into()),
     };
     validate_api_key(&clear)?;
-    Ok(token_service::domain::secret::hash_secret(&clear))
+    Ok(hash_secret(&clear))
 }
 
 pub async fn run(command: ApiKeyCommand, boot: &Bootstrap) -> CommandResult {
@@ -145,7 +143,6 @@ mod tests {
     use token_service::admin::clients::{NewClient, register};
     use token_service::config::Settings;
     use token_service::domain::client::AccessLevel;
-    use token_service::domain::secret::hash_secret;
 
     #[derive(Parser)]
     struct Cli {
