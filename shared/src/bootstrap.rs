@@ -143,6 +143,7 @@ impl Bootstrap {
             StoreConfig::DynamoDb {
                 clients_table,
                 api_keys_table,
+                ..
             } => Arc::new(DynamoDbApiKeyStore::new(
                 aws_sdk_dynamodb::Client::new(self.aws().await),
                 api_keys_table.clone(),

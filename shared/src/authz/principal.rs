@@ -46,6 +46,8 @@ impl Principal {
                 .as_deref()
                 .is_some_and(|l| !l.is_empty()),
             AccessLevel::Admin => claims.labelpartner.is_none(),
+            // Not admitted until the access policy knows end users.
+            AccessLevel::User => false,
         };
         consistent.then(|| Principal {
             sub: claims.sub,

@@ -1,14 +1,17 @@
 //! Settings, read once per container from the environment: the service's
-//! ([`Settings`], every function) and the authorizer's own ([`AuthorizerSettings`]).
+//! ([`Settings`], every function), end-user sign-in's ([`SignInSettings`]) and the
+//! authorizer's own ([`AuthorizerSettings`]).
 //! Constructors take a variable lookup, never read files or the network, and refuse bad values
 //! rather than fall back to defaults. Every variable is listed in the README and
 //! docs/authorizer.md.
 
 pub mod authorizer;
 pub mod service;
+pub mod sign_in;
 
 pub use authorizer::{AuthorizerSettings, HttpApiResponse, PolicySource};
 pub use service::{KeySourceConfig, Settings, StoreConfig};
+pub use sign_in::SignInSettings;
 
 /// A setting that is missing, malformed or contradicts another.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -16,6 +16,8 @@ pub enum StoreConfig {
     DynamoDb {
         clients_table: String,
         api_keys_table: String,
+        users_table: String,
+        sessions_table: String,
     },
 }
 
@@ -64,6 +66,9 @@ impl Settings {
                     .unwrap_or_else(|| "token-service-clients".into()),
                 api_keys_table: var("API_KEYS_TABLE")
                     .unwrap_or_else(|| "token-service-api-keys".into()),
+                users_table: var("USERS_TABLE").unwrap_or_else(|| "token-service-users".into()),
+                sessions_table: var("SESSIONS_TABLE")
+                    .unwrap_or_else(|| "token-service-sessions".into()),
             },
             other => {
                 return Err(ConfigError(format!(
@@ -158,7 +163,9 @@ mod tests {
             s.store,
             StoreConfig::DynamoDb {
                 clients_table: "c".into(),
-                api_keys_table: "token-service-api-keys".into()
+                api_keys_table: "token-service-api-keys".into(),
+                users_table: "token-service-users".into(),
+                sessions_table: "token-service-sessions".into(),
             }
         );
         assert_eq!(

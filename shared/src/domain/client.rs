@@ -20,6 +20,9 @@ pub enum AccessLevel {
     Admin,
     /// Only the resources of the client's own labelpartner.
     Labelpartner,
+    /// An end user signed in through a labelpartner's app: only the user's own resources.
+    /// Tokens carry it; clients never have it.
+    User,
 }
 
 impl AccessLevel {
@@ -27,6 +30,7 @@ impl AccessLevel {
         match self {
             AccessLevel::Admin => "admin",
             AccessLevel::Labelpartner => "labelpartner",
+            AccessLevel::User => "user",
         }
     }
 }
@@ -43,6 +47,7 @@ impl FromStr for AccessLevel {
         match s {
             "admin" => Ok(AccessLevel::Admin),
             "labelpartner" => Ok(AccessLevel::Labelpartner),
+            "user" => Ok(AccessLevel::User),
             other => Err(ClientError::Invalid(format!(
                 "unknown access level {other:?}"
             ))),
@@ -142,6 +147,12 @@ impl Client {
             }
             (AccessLevel::Labelpartner, Some(lp)) => validate_labelpartner(lp)?,
             (AccessLevel::Admin, None) => {}
+            (AccessLevel::User, _) => {
+                return Err(ClientError::Invalid(
+                    "a client is admin or labelpartner; user is the level of end-user tokens"
+                        .into(),
+                ));
+            }
         }
         if self.secrets.is_empty() || self.secrets.len() > 2 {
             return Err(ClientError::Invalid(
@@ -166,7 +177,7 @@ impl Client {
     }
 }
 
-fn validate_labelpartner(id: &str) -> Result<(), ClientError> {
+pub(crate) fn validate_labelpartner(id: &str) -> Result<(), ClientError> {
     let ok = !id.is_empty()
         && id.len() <= 128
         && id

@@ -22,6 +22,9 @@ pub struct KeySet {
     signer: Arc<SigningKey>,
     /// `base64url({"alg":…,"typ":"at+jwt","kid":…})`, computed once per load.
     access_token_header: String,
+    /// The same with `"typ":"JWT"` (OpenID Connect Core §2), so an id_token can never pass as
+    /// an access token.
+    id_token_header: String,
     jwks_json: String,
     verification: HashMap<String, VerificationKey>,
 }
@@ -82,9 +85,11 @@ impl KeySet {
             }
         }
         let signer = signer.ok_or_else(|| KeyError::Invalid("no current key".into()))?;
-        let header = json!({"alg": signer.alg().as_str(), "typ": "at+jwt", "kid": signer.kid()});
+        let header =
+            |typ: &str| json!({"alg": signer.alg().as_str(), "typ": typ, "kid": signer.kid()});
         Ok(KeySet {
-            access_token_header: URL_SAFE_NO_PAD.encode(header.to_string()),
+            access_token_header: URL_SAFE_NO_PAD.encode(header("at+jwt").to_string()),
+            id_token_header: URL_SAFE_NO_PAD.encode(header("JWT").to_string()),
             jwks_json: json!({ "keys": jwks }).to_string(),
             signer,
             verification,
@@ -97,6 +102,10 @@ impl KeySet {
 
     pub fn access_token_header(&self) -> &str {
         &self.access_token_header
+    }
+
+    pub fn id_token_header(&self) -> &str {
+        &self.id_token_header
     }
 
     /// `{"keys": [...]}` with every published key.

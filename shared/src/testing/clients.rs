@@ -54,10 +54,14 @@ impl ClientBuilder {
         self
     }
 
-    pub fn level(self, level: AccessLevel) -> Self {
+    pub fn level(mut self, level: AccessLevel) -> Self {
         match level {
             AccessLevel::Admin => self.admin(),
             AccessLevel::Labelpartner => self.labelpartner("lp-1"),
+            AccessLevel::User => {
+                self.0.access_level = AccessLevel::User;
+                self
+            }
         }
     }
 
@@ -129,7 +133,7 @@ pub async fn registered(
 ) -> IssuedCredentials {
     let new = match level {
         AccessLevel::Admin => NewClient::admin(),
-        AccessLevel::Labelpartner => NewClient::labelpartner("lp-1"),
+        AccessLevel::Labelpartner | AccessLevel::User => NewClient::labelpartner("lp-1"),
     }
     .with_scopes(scopes);
     let issued = register(new, crate::domain::time::now_unix()).expect("a valid new client");

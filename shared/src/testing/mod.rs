@@ -1,5 +1,6 @@
 //! Builders and doubles shared by every test crate (feature `test-support`, a dev-dependency
-//! only; never in a function binary): clients, registered clients with their secret, key
+//! only; never in a function binary): clients, registered clients with their secret, users and
+//! sessions, key
 //! sources, token-request forms, environment lookups, and the conformance suites every store
 //! adapter joins.
 
@@ -10,11 +11,13 @@ pub mod events;
 mod form;
 mod key_entries;
 mod keys;
+mod users;
 
 pub use clients::{ClientBuilder, DEFAULT_SECRET, client, registered};
 pub use form::{FORM_URLENCODED, TokenForm, basic, post_v1_token};
 pub use key_entries::sole_key;
 pub use keys::{CountingKeySource, FailingKeySource, key_cache, key_document};
+pub use users::{DEFAULT_PASSWORD, UserBuilder, cheap_argon2, cheap_hasher, started_session, user};
 
 use std::collections::HashMap;
 

@@ -2,9 +2,13 @@
 
 mod api_keys;
 mod clients;
+mod sessions;
+mod users;
 
 pub use api_keys::MemoryApiKeyStore;
 pub use clients::MemoryClientStore;
+pub use sessions::MemorySessionStore;
+pub use users::MemoryUserStore;
 
 use std::sync::{Mutex, MutexGuard};
 
