@@ -29,6 +29,18 @@ impl HttpResponse {
         }
     }
 
+    /// A response without a body that no cache may keep (RFC 7009 §2.2: a revocation's 200).
+    pub fn no_store_empty(status: u16) -> Self {
+        HttpResponse {
+            status,
+            headers: vec![
+                ("cache-control", "no-store".into()),
+                ("pragma", "no-cache".into()),
+            ],
+            body: String::new(),
+        }
+    }
+
     /// A public JSON document that caches may keep for `max_age` seconds.
     pub fn cacheable_json(body: &impl Serialize, max_age: u32) -> Self {
         let body = serde_json::to_string(body).unwrap_or_default();

@@ -154,8 +154,9 @@ async fn discovery_document_describes_the_token_endpoint() {
     assert_eq!(doc["jwks_uri"], format!("{base}/.well-known/jwks.json"));
     assert_eq!(
         doc["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["client_credentials", "password", "refresh_token"])
     );
+    assert_eq!(doc["revocation_endpoint"], format!("{base}/v2/revoke"));
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "client_secret_post"])

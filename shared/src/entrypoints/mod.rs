@@ -5,6 +5,7 @@
 pub mod authorizer;
 pub mod discovery;
 pub mod token;
+pub mod user_token;
 pub mod whoami;
 
 use lambda_http::http::StatusCode;

@@ -1,5 +1,7 @@
-//! Which grant a token request asks for, and the rules of each grant, as pure functions: no
-//! store, no keys, no clock.
+//! Which grant a token request asks for, and the rules of the client credentials grant, as pure
+//! functions: no store, no keys, no clock. The end-user grants of `POST /v2/token` are read by
+//! [`parse_user_grant`]; their rules live in [`super::password_grant`] and
+//! [`super::refresh_grant`].
 
 use super::error::{ErrorCode, OAuthError};
 use super::form::Form;
@@ -20,6 +22,72 @@ pub enum TokenEndpointKind {
 pub enum GrantRequest<'a> {
     /// RFC 6749 §4.4, with the requested `scope`, if any.
     ClientCredentials { scope: Option<&'a str> },
+}
+
+/// An end-user grant request to `POST /v2/token` (ce-api-token), read from its form.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum UserGrantRequest<'a> {
+    /// RFC 6749 §4.3: the user's e-mail (`username`) and password.
+    Password {
+        username: &'a str,
+        password: &'a str,
+        scope: Option<&'a str>,
+    },
+    /// RFC 6749 §6.
+    RefreshToken {
+        refresh_token: &'a str,
+        scope: Option<&'a str>,
+    },
+}
+
+/// Leaves the password and the refresh token out, so neither can reach a log line.
+impl std::fmt::Debug for UserGrantRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserGrantRequest::Password { scope, .. } => f
+                .debug_struct("Password")
+                .field("scope", scope)
+                .finish_non_exhaustive(),
+            UserGrantRequest::RefreshToken { scope, .. } => f
+                .debug_struct("RefreshToken")
+                .field("scope", scope)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Reads the end-user grant of a `POST /v2/token` form: `grant_type` is required and is
+/// `password` (with `username` and `password`) or `refresh_token` (with `refresh_token`).
+pub fn parse_user_grant(form: &Form) -> Result<UserGrantRequest<'_>, OAuthError> {
+    let grant_type = form
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    let scope = form.get("scope");
+    if grant_type == GrantType::Password.as_str() {
+        match (form.get("username"), form.get("password")) {
+            (Some(username), Some(password)) => Ok(UserGrantRequest::Password {
+                username,
+                password,
+                scope,
+            }),
+            _ => Err(OAuthError::invalid_request(
+                "the password grant needs username and password",
+            )),
+        }
+    } else if grant_type == GrantType::RefreshToken.as_str() {
+        let refresh_token = form.get("refresh_token").ok_or_else(|| {
+            OAuthError::invalid_request("the refresh_token grant needs refresh_token")
+        })?;
+        Ok(UserGrantRequest::RefreshToken {
+            refresh_token,
+            scope,
+        })
+    } else {
+        Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "this endpoint supports the password and refresh_token grants",
+        ))
+    }
 }
 
 /// Reads the grant from the form: `grant_type` (defaulted where the endpoint's contract allows)
@@ -90,6 +158,86 @@ mod tests {
                 assert_eq!(e.code, ErrorCode::UnsupportedGrantType, "{grant} {kind:?}");
             }
         }
+    }
+
+    #[test]
+    fn v2_token_reads_the_password_and_refresh_token_grants() {
+        let f = form(
+            &TokenForm::new()
+                .grant_type("password")
+                .param("username", "a@x.org")
+                .param("password", "pw"),
+        );
+        assert_eq!(
+            parse_user_grant(&f),
+            Ok(UserGrantRequest::Password {
+                username: "a@x.org",
+                password: "pw",
+                scope: None
+            })
+        );
+        let f = form(
+            &TokenForm::new()
+                .grant_type("refresh_token")
+                .param("refresh_token", "rt")
+                .scope("a"),
+        );
+        assert_eq!(
+            parse_user_grant(&f),
+            Ok(UserGrantRequest::RefreshToken {
+                refresh_token: "rt",
+                scope: Some("a")
+            })
+        );
+    }
+
+    #[test]
+    fn v2_token_refuses_incomplete_and_other_grants() {
+        for (body, code) in [
+            (TokenForm::new(), ErrorCode::InvalidRequest),
+            (
+                TokenForm::new()
+                    .grant_type("password")
+                    .param("username", "a@x.org"),
+                ErrorCode::InvalidRequest,
+            ),
+            (
+                TokenForm::new()
+                    .grant_type("password")
+                    .param("password", "pw"),
+                ErrorCode::InvalidRequest,
+            ),
+            (
+                TokenForm::new().grant_type("refresh_token"),
+                ErrorCode::InvalidRequest,
+            ),
+            (
+                TokenForm::new().grant_type("client_credentials"),
+                ErrorCode::UnsupportedGrantType,
+            ),
+            (
+                TokenForm::new().grant_type("authorization_code"),
+                ErrorCode::UnsupportedGrantType,
+            ),
+        ] {
+            let e = parse_user_grant(&form(&body)).unwrap_err();
+            assert_eq!(e.code, code, "{}", body.encode());
+        }
+    }
+
+    #[test]
+    fn debug_of_a_user_grant_shows_no_password_or_token() {
+        let f = form(
+            &TokenForm::new()
+                .grant_type("password")
+                .param("username", "a@x.org")
+                .param("password", "hunter2!"),
+        );
+        let shown = format!("{:?}", parse_user_grant(&f).unwrap());
+        assert!(
+            !shown.contains("hunter2!") && !shown.contains("a@x.org"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -38,6 +38,19 @@ impl TokenForm {
         self.param("scope", scope)
     }
 
+    /// `grant_type=password` with the user's e-mail and password (ce-api-token).
+    pub fn password_grant(self, email: &str, password: &str) -> Self {
+        self.grant_type("password")
+            .param("username", email)
+            .param("password", password)
+    }
+
+    /// `grant_type=refresh_token` with the token.
+    pub fn refresh_grant(self, refresh_token: &str) -> Self {
+        self.grant_type("refresh_token")
+            .param("refresh_token", refresh_token)
+    }
+
     /// The encoded body.
     pub fn encode(&self) -> String {
         form_urlencoded::Serializer::new(String::new())

@@ -1,0 +1,47 @@
+//! `POST /v2/token` and `POST /v2/revoke`: `lambda_http` requests in, the user-token endpoint's
+//! answer out.
+
+use lambda_http::http::Method;
+use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use lambda_http::{Body, Request, Response};
+
+use super::{body_bytes, header, to_lambda_response};
+use crate::oauth::{OAuthError, TokenRequest, UserTokenEndpoint};
+
+enum Route {
+    Token,
+    Revoke,
+}
+
+/// The path is matched by suffix so that a REST API stage prefix (`/prod/v2/token`) routes the
+/// same way; `/oauth/v2/token` is the client-credentials function's, never this one's.
+fn route(path: &str) -> Option<Route> {
+    if path.ends_with("/v2/token") && !path.ends_with("/oauth/v2/token") {
+        Some(Route::Token)
+    } else if path.ends_with("/v2/revoke") {
+        Some(Route::Revoke)
+    } else {
+        None
+    }
+}
+
+pub async fn handle_user_token_request(
+    endpoint: &UserTokenEndpoint,
+    request: Request,
+) -> Response<Body> {
+    let Some(route) = route(request.uri().path()) else {
+        return to_lambda_response(OAuthError::route_not_found(None));
+    };
+    if request.method() != Method::POST {
+        return to_lambda_response(OAuthError::route_not_found(Some("POST")));
+    }
+    let token_request = TokenRequest {
+        content_type: header(&request, CONTENT_TYPE),
+        authorization: header(&request, AUTHORIZATION),
+        body: body_bytes(request.body()),
+    };
+    to_lambda_response(match route {
+        Route::Token => endpoint.token(token_request).await,
+        Route::Revoke => endpoint.revoke(token_request).await,
+    })
+}
