@@ -833,6 +833,30 @@ async fn whoami_echoes_the_authorizer_context_of_an_http_api_request() {
 }
 
 #[tokio::test]
+async fn whoami_echoes_the_context_the_authorizer_passed_for_an_end_user() {
+    let w = world(SigningAlgorithm::EdDSA).await;
+    let alice = lp1_user("alice@example.test");
+    let bearer = format!("Bearer {}", user_access_token(&w, &alice));
+    let authorized = event(Shape::HttpApiV2, "GET", "/v1/whoami", Some(&bearer), None);
+    let context = answer(&w.handler(HttpApiResponse::Simple), authorized)
+        .await
+        .unwrap()["context"]
+        .clone();
+    let mut e: Value = serde_json::from_str(&fixture_text("whoami-http-api-v2.json")).unwrap();
+    e["requestContext"]["authorizer"]["lambda"] = context.clone();
+    let request = lambda_http::request::from_str(&e.to_string()).unwrap();
+    let response = handle_whoami_request(request).await;
+    assert_eq!(response.status(), 200);
+    let lambda_http::Body::Text(body) = response.body() else {
+        panic!("unexpected body {:?}", response.body());
+    };
+    let echoed: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(echoed, context);
+    assert_eq!(echoed["user_id"], json!(alice.user_id));
+    assert_eq!(echoed["access_level"], "user");
+}
+
+#[tokio::test]
 async fn whoami_without_an_authorizer_context_says_it_is_misconfigured() {
     let mut e: Value = serde_json::from_str(&fixture_text("whoami-http-api-v2.json")).unwrap();
     e["requestContext"]

@@ -803,6 +803,65 @@ mod tests {
         assert!(allowed(&p, "GET", &format!("/v2/users/{BOB}"), &admin()));
     }
 
+    /// The example of docs/authorizer.md ("Example: end users' resources"), row by row.
+    #[test]
+    fn the_documented_end_user_example_holds() {
+        let p = policy(
+            r#"{"rules": [
+                {"method": "GET", "path": "/v1/whoami", "allow": "any"},
+                {"method": "*", "path": "/v1/labelpartners/{labelpartner}/**", "allow": "labelpartner"},
+                {"method": ["GET", "PUT"], "path": "/v1/labelpartners/{labelpartner}/users/{sub}/profile",
+                 "allow": "user", "scopes": ["profile:write"]},
+                {"method": "*", "path": "/v2/users/{sub}/**", "allow": "user"},
+                {"method": "*", "path": "/**", "allow": "admin"}]}"#,
+        );
+        let scope = "profile:write";
+        let alice = Principal::user_for_test(ALICE, "lp-1", scope);
+        let client = Principal::for_test(AccessLevel::Labelpartner, Some("lp-1"), scope);
+        let admin = Principal::for_test(AccessLevel::Admin, None, scope);
+        for (method, path, expected) in [
+            ("GET", "/v1/whoami".to_string(), [true, true, true]),
+            (
+                "GET",
+                format!("/v2/users/{ALICE}/devices"),
+                [true, false, true],
+            ),
+            ("GET", format!("/v2/users/{BOB}"), [false, false, true]),
+            (
+                "PUT",
+                format!("/v1/labelpartners/lp-1/users/{ALICE}/profile"),
+                [true, true, true],
+            ),
+            (
+                "PUT",
+                format!("/v1/labelpartners/lp-1/users/{BOB}/profile"),
+                [false, true, true],
+            ),
+            (
+                "PUT",
+                format!("/v1/labelpartners/lp-2/users/{ALICE}/profile"),
+                [false, false, true],
+            ),
+            (
+                "GET",
+                "/v1/labelpartners/lp-1/accounts".to_string(),
+                [false, true, true],
+            ),
+            (
+                "GET",
+                format!("/v2/users/{ALICE}/../{BOB}"),
+                [false, false, false],
+            ),
+        ] {
+            let actual = [&alice, &client, &admin].map(|who| allowed(&p, method, &path, who));
+            assert_eq!(actual, expected, "{method} {path}");
+        }
+        // Without `profile:write`, only the client's `{labelpartner}/**` rule still applies.
+        let own_profile = format!("/v1/labelpartners/lp-1/users/{ALICE}/profile");
+        assert!(!allowed(&p, "PUT", &own_profile, &user(ALICE, "lp-1")));
+        assert!(allowed(&p, "PUT", &own_profile, &lp("lp-1")));
+    }
+
     #[test]
     fn invalid_policies_are_refused_when_loaded() {
         for (json, why) in [
