@@ -47,8 +47,8 @@ CREATE INDEX IF NOT EXISTS refresh_tokens_by_session ON refresh_tokens (session_
 /// whose TTL deletes within days of the expiry.
 const EXPIRED_SESSION_GRACE: i64 = 86_400;
 
-/// At most this many expired sessions are deleted per sign-in: the clean-up never makes one
-/// sign-in slow, and sign-ins outnumber the sessions that expire.
+/// At most this many expired sessions are deleted per sign-in, so the clean-up never makes one
+/// sign-in slow; each sign-in adds one session, so deleting up to this many keeps up.
 const EXPIRED_SESSIONS_PER_SIGN_IN: i64 = 16;
 
 macro_rules! session_columns {

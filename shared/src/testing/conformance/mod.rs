@@ -2,8 +2,9 @@
 //! adapter, so that the adapters cannot drift apart.
 //!
 //! An adapter joins a suite in one line, with an expression that evaluates to a future of a
-//! [`StoresUnderTest`] (the sign-in suites: a [`SignInStoresUnderTest`]); the macro expands into a module named after the suite, holding one
-//! `#[tokio::test]` per behaviour, so each behaviour passes or fails under its own name:
+//! [`StoresUnderTest`] (for the sign-in suites, a [`SignInStoresUnderTest`]); the macro expands
+//! into a module named after the suite, holding one `#[tokio::test]` per behaviour, so each
+//! behaviour passes or fails under its own name:
 //!
 //! ```text
 //! async fn fresh_stores() -> StoresUnderTest { /* … */ }

@@ -16,7 +16,8 @@ use crate::testing::{started_session, unique_name, user};
 #[macro_export]
 macro_rules! session_store_conformance {
     ($make:expr) => {
-        $crate::__conformance_suite!(session_store_conformance, sessions: SignInStoresUnderTest, $make;
+        $crate::__conformance_suite!(
+            session_store_conformance, sessions: SignInStoresUnderTest, $make;
             create_then_find_token_returns_the_record_and_the_session_as_stored,
             find_token_of_an_unknown_hash_is_none,
             rotate_makes_the_next_token_current_and_keeps_the_old_one_findable,
@@ -42,10 +43,13 @@ macro_rules! session_store_race_conformance {
             #[allow(unused_imports)]
             use super::*;
 
+            use $crate::testing::conformance::{SignInStoresUnderTest, sessions};
+
             #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
             async fn of_fifty_concurrent_rotations_of_one_token_exactly_one_wins() {
-                let under_test: $crate::testing::conformance::SignInStoresUnderTest = $make.await;
-                $crate::testing::conformance::sessions::of_fifty_concurrent_rotations_of_one_token_exactly_one_wins(&under_test).await;
+                let under_test: SignInStoresUnderTest = $make.await;
+                sessions::of_fifty_concurrent_rotations_of_one_token_exactly_one_wins(&under_test)
+                    .await;
             }
         }
     };
