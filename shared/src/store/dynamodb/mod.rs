@@ -22,6 +22,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
+use crate::domain::SecretHash;
 use crate::store::StoreError;
 
 type Item = HashMap<String, AttributeValue>;
@@ -62,6 +63,69 @@ fn condition_failed_at(e: &TransactWriteItemsError, index: usize) -> bool {
 
 fn build_failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("building a DynamoDB request failed: {e}"))
+}
+
+/// Reads the attributes of one kind of item: a missing or mistyped one is a backend error that
+/// names the kind and the attribute (never its value), not a panic.
+struct Attributes<'a> {
+    item: &'a Item,
+    kind: &'static str,
+}
+
+impl<'a> Attributes<'a> {
+    fn of(kind: &'static str, item: &'a Item) -> Self {
+        Attributes { item, kind }
+    }
+
+    fn corrupt(&self, name: &str) -> StoreError {
+        StoreError::Backend(format!("{} item: missing or corrupt {name}", self.kind))
+    }
+
+    fn string(&self, name: &str) -> Result<String, StoreError> {
+        self.item
+            .get(name)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .ok_or_else(|| self.corrupt(name))
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<T, StoreError> {
+        self.item
+            .get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| self.corrupt(name))
+    }
+
+    /// Absent is `None`; present but not a number is corrupt.
+    fn optional_number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, StoreError> {
+        match self.item.get(name) {
+            None => Ok(None),
+            Some(_) => self.number(name).map(Some),
+        }
+    }
+
+    fn boolean(&self, name: &str) -> Result<bool, StoreError> {
+        self.item
+            .get(name)
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .ok_or_else(|| self.corrupt(name))
+    }
+
+    fn hash(&self, name: &str) -> Result<SecretHash, StoreError> {
+        SecretHash::from_hex(&self.string(name)?).ok_or_else(|| self.corrupt(name))
+    }
+
+    fn strings(&self, name: &str) -> Result<Vec<String>, StoreError> {
+        self.item
+            .get(name)
+            .and_then(|v| v.as_l().ok())
+            .ok_or_else(|| self.corrupt(name))?
+            .iter()
+            .map(|v| v.as_s().cloned().map_err(|_| self.corrupt(name)))
+            .collect()
+    }
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {

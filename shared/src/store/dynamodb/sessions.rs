@@ -18,7 +18,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
 use super::{
-    Item, backend, build_failed, condition_failed_at, get_consistent, n, on_condition_failed, s,
+    Attributes, Item, backend, build_failed, condition_failed_at, get_consistent, n,
+    on_condition_failed, s,
 };
 use crate::domain::{RefreshTokenRecord, SecretHash, Session};
 use crate::store::{SessionStore, StoreError};
@@ -107,60 +108,8 @@ fn token_item(record: &RefreshTokenRecord) -> Item {
     ])
 }
 
-/// Reads attributes of one kind of item, naming it in every error.
-struct Attributes<'a> {
-    item: &'a Item,
-    kind: &'static str,
-}
-
-impl Attributes<'_> {
-    fn corrupt(&self, name: &str) -> StoreError {
-        StoreError::Backend(format!("{} item: missing or corrupt {name}", self.kind))
-    }
-
-    fn string(&self, name: &str) -> Result<String, StoreError> {
-        self.item
-            .get(name)
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .ok_or_else(|| self.corrupt(name))
-    }
-
-    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<T, StoreError> {
-        self.item
-            .get(name)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| self.corrupt(name))
-    }
-
-    fn optional_number(&self, name: &str) -> Result<Option<i64>, StoreError> {
-        match self.item.get(name) {
-            None => Ok(None),
-            Some(_) => self.number(name).map(Some),
-        }
-    }
-
-    fn hash(&self, name: &str) -> Result<SecretHash, StoreError> {
-        SecretHash::from_hex(&self.string(name)?).ok_or_else(|| self.corrupt(name))
-    }
-
-    fn strings(&self, name: &str) -> Result<Vec<String>, StoreError> {
-        self.item
-            .get(name)
-            .and_then(|v| v.as_l().ok())
-            .ok_or_else(|| self.corrupt(name))?
-            .iter()
-            .map(|v| v.as_s().cloned().map_err(|_| self.corrupt(name)))
-            .collect()
-    }
-}
-
 fn session_from_item(item: &Item) -> Result<Session, StoreError> {
-    let a = Attributes {
-        item,
-        kind: "session",
-    };
+    let a = Attributes::of("session", item);
     Ok(Session {
         session_id: a.string("session_id")?,
         user_id: a.string("user_id")?,
@@ -179,10 +128,7 @@ fn session_from_item(item: &Item) -> Result<Session, StoreError> {
 }
 
 fn token_from_item(item: &Item) -> Result<RefreshTokenRecord, StoreError> {
-    let a = Attributes {
-        item,
-        kind: "refresh token",
-    };
+    let a = Attributes::of("refresh token", item);
     let token_hash = a
         .string("pk")?
         .strip_prefix(TOKEN_PREFIX)

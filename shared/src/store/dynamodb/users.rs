@@ -24,8 +24,8 @@ use aws_sdk_dynamodb::types::{
 use std::collections::HashMap;
 
 use super::{
-    Item, backend, build_failed, condition_failed_at, get_consistent, n, on_condition_failed,
-    query_all, s,
+    Attributes, Item, backend, build_failed, condition_failed_at, get_consistent, n,
+    on_condition_failed, query_all, s,
 };
 use crate::domain::{LoginFailures, PasswordHash, User};
 use crate::store::{StoreError, UserAccounts, UserStore, validated_user};
@@ -120,57 +120,34 @@ fn claim_item(user: &User) -> Item {
     ])
 }
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("user item: missing or corrupt {what}"))
-}
-
-fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a String, StoreError> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .ok_or_else(|| corrupt(name))
-}
-
-fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| corrupt(name))
-}
-
-/// The failure counter as DynamoDB holds it (a number `ADD` may have taken past `u32::MAX`
-/// only in theory), saturated rather than refused: a locked account must stay locked.
-fn failed_logins(item: &Item) -> Result<LoginFailures, StoreError> {
-    let count: u64 = get_n(item, "failed_logins")?;
+/// The failure counter as DynamoDB holds it (a number `ADD` could take past `u32::MAX` only in
+/// theory), saturated rather than refused: a locked account must stay locked.
+fn login_failures(a: &Attributes) -> Result<LoginFailures, StoreError> {
+    let count: u64 = a.number("failed_logins")?;
     Ok(LoginFailures {
         count: u32::try_from(count).unwrap_or(u32::MAX),
-        last_failed_at: get_n(item, "last_failed_at")?,
+        last_failed_at: a.number("last_failed_at")?,
     })
 }
 
 fn from_item(item: &Item) -> Result<User, StoreError> {
+    let a = Attributes::of("user", item);
     Ok(User {
-        user_id: get_s(item, "user_id")?.clone(),
-        labelpartner: get_s(item, "labelpartner")?.clone(),
-        email: get_s(item, "email")?.clone(),
-        password_hash: PasswordHash::parse(get_s(item, "password_hash")?)
-            .map_err(|_| corrupt("password_hash"))?,
-        enabled: item
-            .get("enabled")
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .ok_or_else(|| corrupt("enabled"))?,
-        created_at: get_n(item, "created_at")?,
-        password_changed_at: get_n(item, "password_changed_at")?,
-        session_epoch: get_n(item, "session_epoch")?,
-        login_failures: failed_logins(item)?,
+        user_id: a.string("user_id")?,
+        labelpartner: a.string("labelpartner")?,
+        email: a.string("email")?,
+        password_hash: PasswordHash::parse(&a.string("password_hash")?)
+            .map_err(|_| a.corrupt("password_hash"))?,
+        enabled: a.boolean("enabled")?,
+        created_at: a.number("created_at")?,
+        password_changed_at: a.number("password_changed_at")?,
+        session_epoch: a.number("session_epoch")?,
+        login_failures: login_failures(&a)?,
     })
 }
 
 fn claimed_user_id(item: &Item) -> Result<String, StoreError> {
-    item.get("user_id")
-        .and_then(|v| v.as_s().ok())
-        .cloned()
-        .ok_or_else(|| StoreError::Backend("e-mail claim: missing or corrupt user_id".into()))
+    Attributes::of("e-mail claim", item).string("user_id")
 }
 
 #[async_trait]
@@ -212,10 +189,11 @@ impl UserAccounts for DynamoDbUserStore {
             .send()
             .await
             .map_err(|e| on_condition_failed(e.into_service_error(), StoreError::NotFound))?;
-        let updated = output
-            .attributes()
-            .ok_or_else(|| corrupt("failed_logins (not returned)"))?;
-        failed_logins(updated)
+        let empty = Item::new();
+        login_failures(&Attributes::of(
+            "updated user",
+            output.attributes().unwrap_or(&empty),
+        ))
     }
 
     async fn reset_login_failures(&self, user_id: &str) -> Result<(), StoreError> {
