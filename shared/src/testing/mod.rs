@@ -11,6 +11,7 @@ pub mod events;
 mod form;
 mod key_entries;
 mod keys;
+pub mod password_hashes;
 mod users;
 
 pub use clients::{ClientBuilder, DEFAULT_SECRET, client, registered};
