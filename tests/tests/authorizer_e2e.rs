@@ -12,7 +12,7 @@ use token_service::store::ClientStore;
 use token_service::store::sqlite::SqliteStore;
 use token_service::testing::authorizer::token_claims;
 use token_service::testing::events::{
-    Shape, event_with_token, fixtures_dir, iam_policy, route_arn, set_authorization,
+    Shape, event_with_token, fixtures_dir, iam_policy, route_arn, set_authorization, set_route,
 };
 use token_service::testing::unique_name;
 
@@ -155,4 +155,54 @@ async fn the_built_authorizer_fails_a_rest_event_without_a_token_with_exactly_un
         serde_json::from_str::<Value>(out.trim()).unwrap(),
         json!({"isAuthorized": false})
     );
+}
+
+/// An end user's tokens from the emulated `POST /v2/token`: (access token, id_token, user_id).
+async fn user_tokens(base: &str) -> (String, String, String) {
+    use integration_tests::e2e_store::{register_e2e_app, register_e2e_user};
+    let app = register_e2e_app("lp-e2e", &[]).await;
+    let password = "an end user's password";
+    let user = register_e2e_user("lp-e2e", password).await;
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .unwrap()
+        .post(format!("{base}/v2/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", app.client.client_id.as_str()),
+            ("client_secret", app.client_secret.as_str()),
+            ("username", user.email.as_str()),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let field = |name: &str| body[name].as_str().unwrap().to_string();
+    (field("access_token"), field("id_token"), user.user_id)
+}
+
+#[tokio::test]
+async fn the_built_authorizer_lets_an_end_user_reach_only_its_own_paths() {
+    let endpoint = lambda_endpoint();
+    let (access_token, id_token, user_id) = user_tokens(&endpoint).await;
+    let decide = |token: &str, path: &str| {
+        let mut e = event_with_token(Shape::HttpApiV2, token);
+        set_route(Shape::HttpApiV2, &mut e, "GET", path);
+        let (ok, out) = invoke(&endpoint, &e);
+        assert!(ok, "{out}");
+        let response: Value = serde_json::from_str(out.trim()).unwrap();
+        response["isAuthorized"].as_bool().unwrap()
+    };
+    let own = format!("/v2/users/{user_id}/devices");
+    assert!(decide(&access_token, &own), "its own sub");
+    assert!(!decide(
+        &access_token,
+        &format!("/v2/users/{}/devices", "0".repeat(32))
+    ));
+    assert!(!decide(&access_token, "/v1/labelpartners/lp-e2e/accounts"));
+    assert!(!decide(&id_token, &own), "an id_token is no access token");
 }
