@@ -4,17 +4,48 @@
 //! Unlike client secrets (see [`crate::domain::secret`]), passwords are chosen by people and
 //! have little entropy, so a deliberately slow, memory-hard hash is the defence against an
 //! offline search of a leaked table.
+//!
+//! Imported users (`authctl user import`) keep the hash their old platform stored: argon2 (PHC),
+//! bcrypt (`$2a$`, `$2b$`, `$2y$`) or PBKDF2-SHA256 (the PHC form the `pbkdf2` crate writes,
+//! passlib's `$pbkdf2-sha256$` and Django's `pbkdf2_sha256$`). It is verified as it is and
+//! replaced by argon2id on the first successful sign-in.
+//!
+//! A stored hash decides how much work checking a password against it costs, so one imported
+//! hash could make every sign-in attempt for its e-mail cost seconds or gigabytes.
+//! [`PasswordHash::parse`] therefore refuses costs above the `MAX_*` limits below, at import
+//! time rather than at the first login. Weak hashes (PBKDF2 with few rounds, bcrypt cost 4) are
+//! imported as they are: refusing them would lock those users out, and their first sign-in
+//! replaces them anyway; `authctl user set-password` is the remedy for users who never return.
+//!
+//! Until that first sign-in, a user with an imported hash costs what the old scheme costs, so
+//! only for them can the response time differ from an unknown e-mail's (checked against
+//! [`PasswordHasher::dummy_hash`], which costs what a current argon2id hash costs).
 
-use argon2::password_hash::phc::PasswordHash as PhcString;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+mod argon2_hash;
+mod bcrypt_hash;
+mod pbkdf2_hash;
+
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// NIST SP 800-63B §3.1.1.2: at least 8 characters; longer limits are the user's choice.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Bounds the hashing work one request can ask for; far beyond any pass phrase.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Longest stored hash accepted: the longest legitimate one (argon2 with `keyid` and `data`, or
+/// passlib PBKDF2 with a long salt) is well below it.
+pub const MAX_HASH_CHARS: usize = 256;
+/// bcrypt doubles its work per cost step: 15 is about 2 s of CPU per check, 12 a quarter second.
+pub const MAX_BCRYPT_COST: u32 = 15;
+/// About ten times the cost of the 600 000 rounds OWASP recommends for PBKDF2-HMAC-SHA256.
+pub const MAX_PBKDF2_ROUNDS: u32 = 2_000_000;
+/// More output than SHA-256's 32 bytes doubles the work per extra block and adds no security.
+pub const MAX_PBKDF2_OUTPUT_BYTES: usize = 64;
+/// 256 MiB: what one check may allocate, well inside a Lambda's memory.
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 262_144;
+pub const MAX_ARGON2_ITERATIONS: u32 = 10;
+pub const MAX_ARGON2_PARALLELISM: u32 = 8;
 
 /// argon2id cost parameters. The defaults are OWASP's first recommendation
 /// (m=19456 KiB, t=2, p=1).
@@ -35,14 +66,6 @@ impl Default for Argon2Params {
     }
 }
 
-impl Argon2Params {
-    fn argon2(&self) -> Result<Argon2<'static>, PasswordError> {
-        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
-            .map_err(|e| PasswordError::InvalidParameters(e.to_string()))?;
-        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
     #[error("a password needs at least {MIN_PASSWORD_CHARS} characters")]
@@ -57,6 +80,11 @@ pub enum PasswordError {
     Hashing(String),
 }
 
+/// Messages name what was recognised, never the input: it may be a plain-text password.
+fn unsupported(reason: impl Into<String>) -> PasswordError {
+    PasswordError::UnsupportedHash(reason.into())
+}
+
 /// The hash schemes a stored password can be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashScheme {
@@ -67,8 +95,69 @@ pub enum HashScheme {
     Pbkdf2Sha256,
 }
 
-/// A stored password hash: an argon2 or PBKDF2 PHC string, or a bcrypt modular-crypt string.
-/// `Debug` shows only the scheme: a hash is not a secret, but it is what an offline attack needs.
+impl HashScheme {
+    /// Tells the scheme from the prefix alone; the scheme's module checks the rest.
+    fn recognise(encoded: &str) -> Result<Self, PasswordError> {
+        const SUPPORTED: [(&str, HashScheme); 8] = [
+            ("$argon2id$", HashScheme::Argon2id),
+            ("$argon2i$", HashScheme::Argon2i),
+            ("$argon2d$", HashScheme::Argon2d),
+            ("$2a$", HashScheme::Bcrypt),
+            ("$2b$", HashScheme::Bcrypt),
+            ("$2y$", HashScheme::Bcrypt),
+            ("$pbkdf2-sha256$", HashScheme::Pbkdf2Sha256),
+            ("pbkdf2_sha256$", HashScheme::Pbkdf2Sha256),
+        ];
+        // What platforms commonly export that we cannot verify, named so an operator knows
+        // which users need a password reset instead of an import.
+        const REFUSED: [(&str, &str); 15] = [
+            (
+                "$2x$",
+                "bcrypt $2x$ (crypt_blowfish's sign-extension bug) is not supported",
+            ),
+            (
+                "$2$",
+                "bcrypt $2$ (the original, pre-1999 variant) is not supported",
+            ),
+            ("$1$", "MD5-crypt ($1$) is not supported"),
+            ("$apr1$", "Apache MD5 ($apr1$) is not supported"),
+            ("$5$", "SHA-256-crypt ($5$) is not supported"),
+            ("$6$", "SHA-512-crypt ($6$) is not supported"),
+            (
+                "$pbkdf2$",
+                "PBKDF2-SHA1 (passlib $pbkdf2$) is not supported",
+            ),
+            ("$pbkdf2-sha512$", "PBKDF2-SHA512 is not supported"),
+            (
+                "pbkdf2_sha1$",
+                "PBKDF2-SHA1 (Django pbkdf2_sha1$) is not supported",
+            ),
+            ("$scrypt$", "scrypt is not supported"),
+            ("scrypt$", "scrypt (Django scrypt$) is not supported"),
+            ("bcrypt$", "Django's bcrypt$ wrapper is not supported"),
+            ("bcrypt_sha256$", "Django's bcrypt_sha256$ is not supported"),
+            ("sha1$", "salted SHA-1 (Django sha1$) is not supported"),
+            ("md5$", "salted MD5 (Django md5$) is not supported"),
+        ];
+        if let Some((_, scheme)) = SUPPORTED.iter().find(|(p, _)| encoded.starts_with(p)) {
+            return Ok(*scheme);
+        }
+        if let Some((_, reason)) = REFUSED.iter().find(|(p, _)| encoded.starts_with(p)) {
+            return Err(unsupported(*reason));
+        }
+        if encoded.starts_with('{') {
+            return Err(unsupported("LDAP-style {SCHEME} hashes are not supported"));
+        }
+        Err(unsupported(
+            "not a recognised hash; expected argon2 (PHC), bcrypt ($2a$, $2b$, $2y$) \
+             or PBKDF2-SHA256 (PHC, passlib or Django)",
+        ))
+    }
+}
+
+/// A stored password hash: an argon2 or PBKDF2 PHC string, a passlib or Django PBKDF2 string, or
+/// a bcrypt modular-crypt string. `Debug` shows only the scheme: a hash is not a secret, but it
+/// is what an offline attack needs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PasswordHash {
     encoded: String,
@@ -82,20 +171,22 @@ impl fmt::Debug for PasswordHash {
 }
 
 impl PasswordHash {
-    /// Accepts a stored or imported hash, refusing what we could not verify.
+    /// Accepts a stored or imported hash, refusing what we could not verify and what would cost
+    /// more than the `MAX_*` limits to check.
     pub fn parse(encoded: &str) -> Result<Self, PasswordError> {
-        let phc =
-            PhcString::new(encoded).map_err(|e| PasswordError::UnsupportedHash(e.to_string()))?;
-        let scheme = match phc.algorithm.as_str() {
-            "argon2id" => HashScheme::Argon2id,
-            "argon2i" => HashScheme::Argon2i,
-            "argon2d" => HashScheme::Argon2d,
-            other => {
-                return Err(PasswordError::UnsupportedHash(format!(
-                    "unknown scheme {other:?}"
-                )));
+        if encoded.len() > MAX_HASH_CHARS {
+            return Err(unsupported(format!(
+                "longer than {MAX_HASH_CHARS} characters"
+            )));
+        }
+        let scheme = HashScheme::recognise(encoded)?;
+        match scheme {
+            HashScheme::Argon2id | HashScheme::Argon2i | HashScheme::Argon2d => {
+                argon2_hash::check(encoded)?
             }
-        };
+            HashScheme::Bcrypt => bcrypt_hash::check(encoded)?,
+            HashScheme::Pbkdf2Sha256 => pbkdf2_hash::check(encoded)?,
+        }
         Ok(PasswordHash {
             encoded: encoded.to_string(),
             scheme,
@@ -110,35 +201,27 @@ impl PasswordHash {
         self.scheme
     }
 
-    /// Whether `password` is the one this hash was made from. Never panics on a malformed hash;
+    /// Whether `password` is the one this hash was made from. The comparison of the computed
+    /// and stored outputs is constant-time in every scheme. Never panics on a malformed hash;
     /// it just does not verify.
     pub fn verify(&self, password: &str) -> bool {
         if password.len() > MAX_PASSWORD_BYTES {
             return false;
         }
-        let Ok(phc) = PhcString::new(&self.encoded) else {
-            return false;
-        };
-        Argon2::default()
-            .verify_password(password.as_bytes(), &phc)
-            .is_ok()
+        let password = password.as_bytes();
+        match self.scheme {
+            HashScheme::Argon2id | HashScheme::Argon2i | HashScheme::Argon2d => {
+                argon2_hash::verify(&self.encoded, password)
+            }
+            HashScheme::Bcrypt => bcrypt_hash::verify(&self.encoded, password),
+            HashScheme::Pbkdf2Sha256 => pbkdf2_hash::verify(&self.encoded, password),
+        }
     }
 
     /// Whether the next successful login should replace this hash: another scheme, or argon2id
-    /// with other parameters than the current ones.
+    /// with other parameters (version, costs, output length) than the current ones.
     pub fn needs_rehash(&self, current: &Argon2Params) -> bool {
-        if self.scheme != HashScheme::Argon2id {
-            return true;
-        }
-        let Ok(phc) = PhcString::new(&self.encoded) else {
-            return true;
-        };
-        let Ok(params) = Params::try_from(&phc) else {
-            return true;
-        };
-        params.m_cost() != current.memory_kib
-            || params.t_cost() != current.iterations
-            || params.p_cost() != current.parallelism
+        self.scheme != HashScheme::Argon2id || !argon2_hash::is_current(&self.encoded, current)
     }
 }
 
@@ -146,12 +229,14 @@ impl PasswordHash {
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     params: Argon2Params,
-    dummy: std::sync::Arc<OnceLock<PasswordHash>>,
+    dummy: Arc<OnceLock<PasswordHash>>,
 }
 
 impl PasswordHasher {
+    /// Refuses parameters argon2 rejects and those above the `MAX_ARGON2_*` limits: a hash we
+    /// write must pass [`PasswordHash::parse`] when it is read back.
     pub fn new(params: Argon2Params) -> Result<Self, PasswordError> {
-        params.argon2()?;
+        argon2_hash::check_params(&params)?;
         Ok(PasswordHasher {
             params,
             dummy: Default::default(),
@@ -166,26 +251,20 @@ impl PasswordHasher {
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(PasswordError::TooLong);
         }
-        let phc = self
-            .params
-            .argon2()?
-            .hash_password(password.as_bytes())
-            .map_err(|e| PasswordError::Hashing(e.to_string()))?;
-        PasswordHash::parse(&phc.to_string())
+        Ok(PasswordHash {
+            encoded: argon2_hash::hash(&self.params, password.as_bytes())?,
+            scheme: HashScheme::Argon2id,
+        })
     }
 
-    /// A hash of a random password with the current parameters, made once: verifying against
-    /// it costs what verifying a real user's password costs, so an unknown e-mail takes as long
-    /// as a wrong password.
+    /// An argon2id hash with the current parameters that no password verifies: checking an
+    /// unknown e-mail's password against it costs what checking a real user's costs, so an
+    /// unknown e-mail takes as long as a wrong password. Built once per hasher without hashing
+    /// anything, so the first unknown e-mail is not slower than the next.
     pub fn dummy_hash(&self) -> &PasswordHash {
-        self.dummy.get_or_init(|| {
-            let random = crate::domain::secret::random_bytes::<32>()
-                .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
-                .unwrap_or_else(|_| "dummy-password-of-no-user".into());
-            self.hash(&random).unwrap_or_else(|_| PasswordHash {
-                encoded: String::new(),
-                scheme: HashScheme::Argon2id,
-            })
+        self.dummy.get_or_init(|| PasswordHash {
+            encoded: argon2_hash::unverifiable(&self.params),
+            scheme: HashScheme::Argon2id,
         })
     }
 }
@@ -202,35 +281,4 @@ pub fn validate_new_password(password: &str) -> Result<(), PasswordError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Cheap parameters: these tests are about the rules, not the cost.
-    fn cheap() -> Argon2Params {
-        Argon2Params {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        }
-    }
-
-    #[test]
-    fn a_hash_verifies_its_password_only() {
-        let hasher = PasswordHasher::new(cheap()).unwrap();
-        let hash = hasher.hash("correct horse").unwrap();
-        assert_eq!(hash.scheme(), HashScheme::Argon2id);
-        assert!(hash.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
-        assert!(hash.verify("correct horse"));
-        assert!(!hash.verify("correct horsE"));
-    }
-
-    #[test]
-    fn other_parameters_need_a_rehash() {
-        let hash = PasswordHasher::new(cheap())
-            .unwrap()
-            .hash("correct horse")
-            .unwrap();
-        assert!(!hash.needs_rehash(&cheap()));
-        assert!(hash.needs_rehash(&Argon2Params::default()));
-    }
-}
+mod tests;

@@ -7,8 +7,6 @@
 //! every token request (the bottleneck Ory Hydra's client_credentials grant is known for).
 //! Operator-chosen secrets are not accepted: every secret comes from [`generate_client_secret`].
 
-use rand::TryRngCore;
-use rand::rngs::OsRng;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -128,9 +126,7 @@ fn random_alphanumeric(len: usize) -> Result<String, CredentialError> {
     let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];
     while out.len() < len {
-        OsRng
-            .try_fill_bytes(&mut buf)
-            .map_err(|_| CredentialError::Rng)?;
+        getrandom::fill(&mut buf).map_err(|_| CredentialError::Rng)?;
         for b in buf {
             let v = (b & 0x3f) as usize;
             if v < ALPHANUMERIC.len() && out.len() < len {
@@ -144,9 +140,7 @@ fn random_alphanumeric(len: usize) -> Result<String, CredentialError> {
 /// Random bytes from the OS CSPRNG, for token ids and keys ids.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], CredentialError> {
     let mut buf = [0u8; N];
-    OsRng
-        .try_fill_bytes(&mut buf)
-        .map_err(|_| CredentialError::Rng)?;
+    getrandom::fill(&mut buf).map_err(|_| CredentialError::Rng)?;
     Ok(buf)
 }
 

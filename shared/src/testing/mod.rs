@@ -11,6 +11,7 @@ pub mod events;
 mod form;
 mod key_entries;
 mod keys;
+pub mod password_hashes;
 pub mod sign_in;
 mod users;
 
