@@ -6,6 +6,10 @@ use super::*;
 use clap::Parser;
 use token_service::store::UserAccounts;
 use token_service::store::memory::MemoryUserStore;
+use token_service::testing::password_hashes::{
+    ARGON2I, BCRYPT_2A, BCRYPT_2B, BCRYPT_2Y, IMPORTED_PASSWORD, PBKDF2_DJANGO, PBKDF2_PASSLIB,
+    PBKDF2_PHC,
+};
 use token_service::testing::{DEFAULT_PASSWORD, cheap_argon2, user};
 
 use crate::FailedWithReport;
@@ -55,10 +59,11 @@ fn error_text(result: CliResult) -> String {
 /// `extra` fields (each starting with a comma).
 fn line(email: &str, extra: &str) -> String {
     let hash = user("lp-1", "x@x.org").build().password_hash;
-    format!(
-        r#"{{"labelpartner":"lp-1","email":"{email}","password_hash":"{}"{extra}}}"#,
-        hash.as_str()
-    )
+    line_with_hash(email, hash.as_str(), extra)
+}
+
+fn line_with_hash(email: &str, hash: &str, extra: &str) -> String {
+    format!(r#"{{"labelpartner":"lp-1","email":"{email}","password_hash":"{hash}"{extra}}}"#)
 }
 
 #[tokio::test]
@@ -369,5 +374,69 @@ async fn a_user_id_of_another_user_is_an_error_at_write_time_and_the_rest_go_on(
             .await
             .unwrap()
             .is_some()
+    );
+}
+
+#[tokio::test]
+async fn bcrypt_pbkdf2_and_other_argon2_hashes_import_as_they_are_and_await_a_rehash() {
+    let store = MemoryUserStore::default();
+    let hashes = [
+        ("bcrypt", BCRYPT_2A),
+        ("bcrypt", BCRYPT_2B),
+        ("bcrypt", BCRYPT_2Y),
+        ("pbkdf2-sha256", PBKDF2_PHC),
+        ("pbkdf2-sha256", PBKDF2_PASSLIB),
+        ("pbkdf2-sha256", PBKDF2_DJANGO),
+        ("argon2i", ARGON2I),
+    ];
+    let file: Vec<String> = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, (_, hash))| line_with_hash(&format!("u{i}@x.org"), hash, ""))
+        .collect();
+    let report = import::import(&store, &file.join("\n"), false, 0)
+        .await
+        .unwrap();
+    assert_eq!(report["imported"], hashes.len());
+    let listed = run_with(&store, &["list", "--labelpartner", "lp-1"], "")
+        .await
+        .unwrap();
+    for (i, (scheme, hash)) in hashes.iter().enumerate() {
+        let shown = &listed[i];
+        assert_eq!(shown["email"], format!("u{i}@x.org"));
+        assert_eq!(shown["password_scheme"], *scheme);
+        assert_eq!(shown["rehash_on_next_sign_in"], true);
+        assert!(!listed.to_string().contains(hash), "never the hash itself");
+        let stored = store
+            .get_user(shown["user_id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored.password_hash.verify(IMPORTED_PASSWORD), "{scheme}");
+    }
+}
+
+#[tokio::test]
+async fn unsupported_and_over_cost_hashes_are_refused_with_the_reason() {
+    let store = MemoryUserStore::default();
+    let file = [
+        line_with_hash("a@x.org", &BCRYPT_2B.replacen("$04$", "$16$", 1), ""),
+        line_with_hash("b@x.org", "$6$salt$hash", ""),
+        line_with_hash("c@x.org", "plain text password", ""),
+    ]
+    .join("\n");
+    let report = failed_report(import::import(&store, &file, false, 0).await);
+    let errors: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["error"].as_str().unwrap())
+        .collect();
+    assert!(errors[0].contains("bcrypt cost 16"), "{errors:?}");
+    assert!(errors[1].contains("SHA-512-crypt"), "{errors:?}");
+    assert!(errors[2].contains("not a recognised hash"), "{errors:?}");
+    assert!(
+        !report.to_string().contains("plain text password"),
+        "an error never echoes what was given as a hash"
     );
 }
