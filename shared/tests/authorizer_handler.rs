@@ -1,14 +1,16 @@
 //! The authorizer's handler fed real API Gateway event shapes (`shared/tests/fixtures/`), with
-//! tokens minted by the token endpoint itself: exact responses per shape, the 401/403 split, and
-//! the attack table (RFC 6750, RFC 8725, RFC 9068), each with its exact outcome.
+//! tokens minted by the token endpoint itself: exact responses per shape, the 401/403 split, end
+//! users' tokens (their own resources only; id_tokens and inconsistent claims refused), and the
+//! attack table (RFC 6750, RFC 8725, RFC 9068), each with its exact outcome.
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::KeyPair;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use token_service::authz::{Decision, Unauthenticated};
+use token_service::authz::{AccessRequest, Decision, DenyReason, Unauthenticated};
 use token_service::config::HttpApiResponse;
+use token_service::domain::User;
 use token_service::domain::time::now_unix;
 use token_service::entrypoints::authorizer::AuthorizerFailure;
 use token_service::entrypoints::whoami::handle_whoami_request;
@@ -17,14 +19,15 @@ use token_service::testing::authorizer::{
     AUDIENCE, AuthorizerWorld, ISSUER, answer, get_request, handler, request_authorizer,
     token_claims, unavailable_keys,
 };
-use token_service::testing::client;
 use token_service::testing::events::{
     ALL_SHAPES, Shape, event, event_with_token, fixture_text, iam_policy, route_arn,
     set_authorization,
 };
+use token_service::testing::{client, user};
 use token_service::tokens::{TokenSettings, VerifyError, sign_jwt};
 
-/// A labelpartner client of `lp-1` that may read accounts, and an admin client.
+/// A labelpartner client of `lp-1` that may read accounts (also the app `lp-1`'s end users sign
+/// in through), and an admin client.
 async fn world(alg: SigningAlgorithm) -> AuthorizerWorld {
     AuthorizerWorld::builder(alg)
         .client(client("lp1-client").scopes(&["accounts:read"]))
@@ -69,6 +72,28 @@ fn unauthenticated_answer(shape: Shape, e: &Value) -> Result<Value, AuthorizerFa
 
 fn b64(json: &Value) -> String {
     URL_SAFE_NO_PAD.encode(json.to_string())
+}
+
+/// An end user of `lp-1`.
+fn lp1_user(email: &str) -> User {
+    user("lp-1", email).build()
+}
+
+/// A fresh access token of `u`, signed in through `lp1-client`.
+fn user_access_token(w: &AuthorizerWorld, u: &User) -> String {
+    w.mint_user("lp1-client", u, &[], now_unix()).access_token
+}
+
+/// `claims` signed with the world's own key as an access token: what only a bug of ours or a
+/// stolen key could produce, so the claims alone decide.
+fn signed_access_token(w: &AuthorizerWorld, claims: &Value) -> String {
+    sign_jwt(w.keys.access_token_header(), w.keys.signer(), claims).unwrap()
+}
+
+/// Whether the handler's answer lets the request through.
+fn is_allow(answer: &Result<Value, AuthorizerFailure>) -> bool {
+    matches!(answer, Ok(r) if r["isAuthorized"] == true
+        || r["policyDocument"]["Statement"][0]["Effect"] == "Allow")
 }
 
 // ---- every shape, happy path ------------------------------------------------------------
@@ -265,6 +290,285 @@ async fn unreadable_events_fail_the_invocation() {
             "{e}"
         );
     }
+}
+
+// ---- end users --------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_user_token_reaches_its_own_resources_on_every_shape_with_its_user_id_in_the_context() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let handler = w.handler(HttpApiResponse::Simple);
+    let alice = lp1_user("alice@example.test");
+    let tokens = w.mint_user("lp1-client", &alice, &["profile:read"], now_unix());
+    let bearer = format!("Bearer {}", tokens.access_token);
+    let context = json!({
+        "sub": alice.user_id,
+        "client_id": "lp1-client",
+        "access_level": "user",
+        "user_id": alice.user_id,
+        "labelpartner": "lp-1",
+        "scope": "profile:read",
+        "jti": tokens.access_claims.jti,
+        "auth_method": "oauth2",
+    });
+    let path = format!("/v2/users/{}/devices", alice.user_id);
+    for shape in ALL_SHAPES {
+        let e = event(shape, "GET", &path, Some(&bearer), None);
+        let expected = match shape {
+            Shape::HttpApiV2 => json!({"isAuthorized": true, "context": context}),
+            _ => {
+                let mut p = iam_policy(&alice.user_id, "Allow", &route_arn(shape, &e));
+                p["context"] = context.clone();
+                p
+            }
+        };
+        assert_eq!(answer(&handler, e).await, Ok(expected), "{shape:?}");
+    }
+    let whoami = event(Shape::HttpApiV2, "GET", "/v1/whoami", Some(&bearer), None);
+    assert!(is_allow(&answer(&handler, whoami).await));
+}
+
+#[tokio::test]
+async fn a_user_token_on_another_users_or_its_labelpartners_resources_is_403() {
+    let w = world(SigningAlgorithm::ES256).await;
+    let authorizer = w.authorizer();
+    let handler = w.handler(HttpApiResponse::Simple);
+    let alice = lp1_user("alice@example.test");
+    let bob = lp1_user("bob@example.test");
+    let bearer = format!("Bearer {}", user_access_token(&w, &alice));
+    for (method, path, reason) in [
+        (
+            "GET",
+            format!("/v2/users/{}", bob.user_id),
+            DenyReason::SubjectMismatch,
+        ),
+        (
+            "DELETE",
+            format!("/v2/users/{}/devices/d1", bob.user_id),
+            DenyReason::SubjectMismatch,
+        ),
+        (
+            "GET",
+            "/v1/labelpartners/lp-1/accounts".to_string(),
+            DenyReason::CallerNotAllowed,
+        ),
+        (
+            "GET",
+            format!("/v1/labelpartners/lp-1/users/{}", alice.user_id),
+            DenyReason::CallerNotAllowed,
+        ),
+        (
+            "GET",
+            "/v1/account/a1".to_string(),
+            DenyReason::CallerNotAllowed,
+        ),
+        (
+            "GET",
+            "/v1/labelpartners".to_string(),
+            DenyReason::CallerNotAllowed,
+        ),
+    ] {
+        let request = AccessRequest {
+            method,
+            path: &path,
+            authorization: Some(&bearer),
+            api_key: None,
+        };
+        let decision = authorizer.authorize(&request, now_unix()).await.unwrap();
+        assert!(
+            matches!(decision, Decision::Deny { reason: r, .. } if r == reason),
+            "{method} {path}: {decision:?}"
+        );
+        for shape in ALL_SHAPES {
+            let e = event(shape, method, &path, Some(&bearer), None);
+            let expected = match shape {
+                Shape::HttpApiV2 => json!({"isAuthorized": false}),
+                _ => iam_policy(&alice.user_id, "Deny", &route_arn(shape, &e)),
+            };
+            assert_eq!(
+                answer(&handler, e).await,
+                Ok(expected),
+                "{method} {path} on {shape:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_labelpartner_client_reaches_users_only_under_its_own_labelpartner() {
+    let w = world(SigningAlgorithm::EdDSA).await;
+    let alice = lp1_user("alice@example.test");
+    let bearer = format!("Bearer {}", w.token("lp1-client").await);
+    let under_own = format!("/v1/labelpartners/lp-1/users/{}", alice.user_id);
+    let decision = w.decide(&under_own, Some(&bearer), None, now_unix()).await;
+    assert!(matches!(decision, Decision::Allow(_)), "{decision:?}");
+    // `/v2/users/{sub}` names no labelpartner: the user could be any labelpartner's.
+    let by_sub_alone = format!("/v2/users/{}", alice.user_id);
+    let decision = w
+        .decide(&by_sub_alone, Some(&bearer), None, now_unix())
+        .await;
+    assert!(
+        matches!(
+            decision,
+            Decision::Deny {
+                reason: DenyReason::UnboundSubject,
+                ..
+            }
+        ),
+        "{decision:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_id_token_is_401_even_on_the_users_own_resources() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let authorizer = w.authorizer();
+    let handler = w.handler(HttpApiResponse::Simple);
+    let alice = lp1_user("alice@example.test");
+    let tokens = w.mint_user("lp1-client", &alice, &[], now_unix());
+    let path = format!("/v2/users/{}", alice.user_id);
+    // The id_token's header relabelled at+jwt breaks its signature; its claims signed as an
+    // access token (a bug of ours) still name the app as audience and carry no access level.
+    let [_, id_payload, id_signature]: [&str; 3] = tokens
+        .id_token
+        .split('.')
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    let relabelled = format!(
+        "{}.{id_payload}.{id_signature}",
+        w.keys.access_token_header()
+    );
+    let resigned = signed_access_token(&w, &token_claims(&tokens.id_token));
+    let invalid = |e: VerifyError| Unauthenticated::InvalidToken(e);
+    for (name, token, expected) in [
+        (
+            "id_token",
+            &tokens.id_token,
+            invalid(VerifyError::WrongType),
+        ),
+        (
+            "relabelled id_token",
+            &relabelled,
+            invalid(VerifyError::BadSignature),
+        ),
+        (
+            "re-signed id_token claims",
+            &resigned,
+            invalid(VerifyError::InvalidClaims),
+        ),
+    ] {
+        let bearer = format!("Bearer {token}");
+        let request = get_request(&path, Some(&bearer), None);
+        assert_eq!(
+            authorizer.authorize(&request, now_unix()).await.unwrap(),
+            Decision::Unauthorized(expected),
+            "{name}"
+        );
+        for shape in ALL_SHAPES {
+            let e = event(shape, "GET", &path, Some(&bearer), None);
+            let expected = unauthenticated_answer(shape, &e);
+            assert_eq!(answer(&handler, e).await, expected, "{name} on {shape:?}");
+        }
+    }
+    // The access token of the same sign-in passes, so each refusal is the token's kind.
+    let bearer = format!("Bearer {}", tokens.access_token);
+    let request = get_request(&path, Some(&bearer), None);
+    assert!(matches!(
+        authorizer.authorize(&request, now_unix()).await.unwrap(),
+        Decision::Allow(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_user_token_with_tampered_or_inconsistent_claims_is_401() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let authorizer = w.authorizer();
+    let handler = w.handler(HttpApiResponse::Simple);
+    let alice = lp1_user("alice@example.test");
+    let valid = user_access_token(&w, &alice);
+    let path = format!("/v2/users/{}", alice.user_id);
+    let claims = token_claims(&valid);
+    let with = |changes: Value| {
+        let mut c = claims.clone();
+        for (key, value) in changes.as_object().unwrap() {
+            match value {
+                Value::Null => c.as_object_mut().unwrap().remove(key),
+                v => c.as_object_mut().unwrap().insert(key.clone(), v.clone()),
+            };
+        }
+        c
+    };
+    let [header, _, signature]: [&str; 3] =
+        valid.split('.').collect::<Vec<_>>().try_into().unwrap();
+    let promoted_unsigned = format!(
+        "{header}.{}.{signature}",
+        b64(&with(
+            json!({"access_level": "admin", "labelpartner": null})
+        ))
+    );
+    let inconsistent = Unauthenticated::InconsistentToken;
+    let table: Vec<(&str, String, Unauthenticated)> = vec![
+        (
+            "access_level changed to admin, old signature",
+            promoted_unsigned,
+            Unauthenticated::InvalidToken(VerifyError::BadSignature),
+        ),
+        (
+            "signed: a user's sub as admin",
+            signed_access_token(
+                &w,
+                &with(json!({"access_level": "admin", "labelpartner": null})),
+            ),
+            inconsistent.clone(),
+        ),
+        (
+            "signed: a user's sub as labelpartner",
+            signed_access_token(&w, &with(json!({"access_level": "labelpartner"}))),
+            inconsistent.clone(),
+        ),
+        (
+            "signed: a user without a labelpartner",
+            signed_access_token(&w, &with(json!({"labelpartner": null}))),
+            inconsistent.clone(),
+        ),
+        (
+            "signed: a user whose sub is the client",
+            signed_access_token(&w, &with(json!({"sub": "lp1-client"}))),
+            inconsistent.clone(),
+        ),
+        (
+            "signed: a user whose sub is no user id",
+            signed_access_token(&w, &with(json!({"sub": alice.user_id.to_uppercase()}))),
+            inconsistent.clone(),
+        ),
+        (
+            "signed: an unknown access level",
+            signed_access_token(&w, &with(json!({"access_level": "superuser"}))),
+            Unauthenticated::InvalidToken(VerifyError::InvalidClaims),
+        ),
+    ];
+    for (name, token, expected) in table {
+        let bearer = format!("Bearer {token}");
+        let request = get_request(&path, Some(&bearer), None);
+        assert_eq!(
+            authorizer.authorize(&request, now_unix()).await.unwrap(),
+            Decision::Unauthorized(expected),
+            "{name}"
+        );
+        for shape in ALL_SHAPES {
+            let e = event(shape, "GET", &path, Some(&bearer), None);
+            let expected = unauthenticated_answer(shape, &e);
+            assert_eq!(answer(&handler, e).await, expected, "{name} on {shape:?}");
+        }
+    }
+    // Re-signed unchanged, the claims pass: every refusal above is the change's doing.
+    let resigned = format!("Bearer {}", signed_access_token(&w, &claims));
+    let request = get_request(&path, Some(&resigned), None);
+    assert!(matches!(
+        authorizer.authorize(&request, now_unix()).await.unwrap(),
+        Decision::Allow(_)
+    ));
 }
 
 // ---- the attack table -------------------------------------------------------------------
@@ -526,6 +830,30 @@ async fn whoami_echoes_the_authorizer_context_of_an_http_api_request() {
             "access_level": "labelpartner", "labelpartner": "lp-demo", "scope": "accounts:read",
             "jti": "q3mX0b1Y2c3Z4d5W6e7V8f", "auth_method": "oauth2"})
     );
+}
+
+#[tokio::test]
+async fn whoami_echoes_the_context_the_authorizer_passed_for_an_end_user() {
+    let w = world(SigningAlgorithm::EdDSA).await;
+    let alice = lp1_user("alice@example.test");
+    let bearer = format!("Bearer {}", user_access_token(&w, &alice));
+    let authorized = event(Shape::HttpApiV2, "GET", "/v1/whoami", Some(&bearer), None);
+    let context = answer(&w.handler(HttpApiResponse::Simple), authorized)
+        .await
+        .unwrap()["context"]
+        .clone();
+    let mut e: Value = serde_json::from_str(&fixture_text("whoami-http-api-v2.json")).unwrap();
+    e["requestContext"]["authorizer"]["lambda"] = context.clone();
+    let request = lambda_http::request::from_str(&e.to_string()).unwrap();
+    let response = handle_whoami_request(request).await;
+    assert_eq!(response.status(), 200);
+    let lambda_http::Body::Text(body) = response.body() else {
+        panic!("unexpected body {:?}", response.body());
+    };
+    let echoed: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(echoed, context);
+    assert_eq!(echoed["user_id"], json!(alice.user_id));
+    assert_eq!(echoed["access_level"], "user");
 }
 
 #[tokio::test]

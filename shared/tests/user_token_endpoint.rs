@@ -11,6 +11,7 @@ use token_service::config::SignInSettings;
 use token_service::domain::time::now_unix;
 use token_service::domain::{AccessLevel, Argon2Params, GrantType, hash_secret};
 use token_service::http::HttpResponse;
+use token_service::keys::SigningAlgorithm;
 use token_service::store::UserAccounts;
 use token_service::store::memory::{MemoryClientStore, MemorySessionStore, MemoryUserStore};
 use token_service::testing::sign_in::{
@@ -294,11 +295,26 @@ async fn a_hash_with_other_parameters_is_upgraded_on_sign_in() {
         Arc::new(MemoryUserStore::default()),
         Arc::new(MemorySessionStore::default()),
         SignInSettings {
-            argon2: stronger,
+            argon2: cheap_argon2(),
             ..SignInSettings::default()
         },
+        SigningAlgorithm::ES256,
     )
     .await;
+    let world = SignInWorld {
+        endpoint: token_service::oauth::UserTokenEndpoint::new(
+            world.clients.clone(),
+            world.users.clone(),
+            world.sessions.clone(),
+            world.keys.clone(),
+            token_service::testing::sign_in::token_settings(),
+            SignInSettings {
+                argon2: stronger,
+                ..SignInSettings::default()
+            },
+        ),
+        ..world
+    };
     assert!(world.ann.password_hash.needs_rehash(&stronger));
     world.sign_in().await;
     let stored = world

@@ -2,11 +2,19 @@
 //! created on demand, and the adapters over them.
 
 use aws_sdk_dynamodb::client::Waiters;
+use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use std::time::Duration;
-use token_service::store::dynamodb::{DynamoDbApiKeyStore, DynamoDbClientStore};
+use token_service::store::dynamodb::{
+    DynamoDbApiKeyStore, DynamoDbClientStore, DynamoDbSessionStore, DynamoDbUserStore,
+    USERS_BY_LABELPARTNER_INDEX,
+};
+
+/// The sessions table's TTL attribute (Unix seconds), as `infra/template.yaml` sets it.
+pub const SESSIONS_TTL_ATTRIBUTE: &str = "expires_at";
 
 use crate::moto_sdk_config;
 
@@ -19,6 +27,37 @@ pub async fn moto_dynamodb() -> aws_sdk_dynamodb::Client {
 /// Creates a table with the string hash key `key` and on-demand billing unless it exists, and
 /// waits until it is active. Safe to call from tests racing to create the same table.
 async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &str, key: &str) {
+    let request = client
+        .create_table()
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute(key))
+        .key_schema(key_element(key, KeyType::Hash));
+    ensure_created(client, table, request).await;
+}
+
+fn string_attribute(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .unwrap_or_else(|e| panic!("attribute definition: {e}"))
+}
+
+fn key_element(name: &str, key_type: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .unwrap_or_else(|e| panic!("key schema: {e}"))
+}
+
+/// Sends `request` for `table` unless the table exists, then waits until it is active. True
+/// when this call created it.
+async fn ensure_created(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    request: CreateTableFluentBuilder,
+) -> bool {
     let exists = match client.describe_table().table_name(table).send().await {
         Ok(_) => true,
         Err(e) => {
@@ -29,32 +68,16 @@ async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &str, key: &str)
             false
         }
     };
+    let mut created = false;
     if !exists {
-        let created = client
-            .create_table()
-            .table_name(table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(key)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap_or_else(|e| panic!("attribute definition: {e}")),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name(key)
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .unwrap_or_else(|e| panic!("key schema: {e}")),
-            )
-            .send()
-            .await;
-        if let Err(e) = created {
-            let e = e.into_service_error();
-            // Another test created it between our describe and our create.
-            if !e.is_resource_in_use_exception() {
-                panic!("create_table({table}) failed: {e:?}");
+        match request.table_name(table).send().await {
+            Ok(_) => created = true,
+            Err(e) => {
+                let e = e.into_service_error();
+                // Another test created it between our describe and our create.
+                if !e.is_resource_in_use_exception() {
+                    panic!("create_table({table}) failed: {e:?}");
+                }
             }
         }
     }
@@ -64,6 +87,55 @@ async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &str, key: &str)
         .wait(Duration::from_secs(30))
         .await
         .unwrap_or_else(|e| panic!("table {table} did not become active: {e:?}"));
+    created
+}
+
+/// The users table as `infra/template.yaml` declares it: `pk`, and the index listing a
+/// labelpartner's users by e-mail.
+async fn ensure_users_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+    let by_labelpartner = GlobalSecondaryIndex::builder()
+        .index_name(USERS_BY_LABELPARTNER_INDEX)
+        .key_schema(key_element("labelpartner", KeyType::Hash))
+        .key_schema(key_element("email_normalized", KeyType::Range))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .unwrap_or_else(|e| panic!("index: {e}"));
+    let request = client
+        .create_table()
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("pk"))
+        .attribute_definitions(string_attribute("labelpartner"))
+        .attribute_definitions(string_attribute("email_normalized"))
+        .key_schema(key_element("pk", KeyType::Hash))
+        .global_secondary_indexes(by_labelpartner);
+    ensure_created(client, table, request).await;
+}
+
+/// The sessions table as `infra/template.yaml` declares it: `pk`, TTL on `expires_at`.
+async fn ensure_sessions_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+    let request = client
+        .create_table()
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("pk"))
+        .key_schema(key_element("pk", KeyType::Hash));
+    if ensure_created(client, table, request).await {
+        let ttl = TimeToLiveSpecification::builder()
+            .attribute_name(SESSIONS_TTL_ATTRIBUTE)
+            .enabled(true)
+            .build()
+            .unwrap_or_else(|e| panic!("ttl specification: {e}"));
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("enabling TTL on {table}: {e:?}"));
+    }
 }
 
 /// Both adapters on moto over one clients table and one api-keys table, created if missing.
@@ -77,5 +149,19 @@ pub async fn moto_dynamodb_stores(
     (
         DynamoDbClientStore::new(client.clone(), clients_table),
         DynamoDbApiKeyStore::new(client, api_keys_table, clients_table),
+    )
+}
+
+/// The sign-in adapters on moto over a users table and a sessions table, created if missing.
+pub async fn moto_sign_in_stores(
+    users_table: &str,
+    sessions_table: &str,
+) -> (DynamoDbUserStore, DynamoDbSessionStore) {
+    let client = moto_dynamodb().await;
+    ensure_users_table(&client, users_table).await;
+    ensure_sessions_table(&client, sessions_table).await;
+    (
+        DynamoDbUserStore::new(client.clone(), users_table),
+        DynamoDbSessionStore::new(client, sessions_table),
     )
 }

@@ -1,6 +1,7 @@
 //! Interoperability: a standard OAuth 2.0 client library (the `oauth2` crate) obtains tokens
-//! from the running service with both client authentication methods, and a JWT library other
-//! than ours (`jwt-simple`, on its own crypto) validates them against the served JWKS.
+//! from the running service with both client authentication methods, signs an end user in,
+//! refreshes and revokes, and a JWT library other than ours (`jwt-simple`, on its own crypto)
+//! validates the access tokens and id_tokens against the served JWKS.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -172,5 +173,163 @@ async fn es256_and_eddsa_tokens_verify_with_jwt_simple() {
         }
         .unwrap_or_else(|e| panic!("{alg}: {e}"));
         assert_eq!(claims.custom.access_level, "admin");
+    }
+}
+
+/// The ce-api-token response as a standard client library reads it. The reference documents
+/// `scope` as a JSON array where RFC 6749 §5.1 has a space-separated string, so the `oauth2`
+/// crate's own response type cannot parse it; its documented extension point — a response type
+/// of the client's own — can, and everything else is the library's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CeApiTokenResponse {
+    access_token: oauth2::AccessToken,
+    #[serde(deserialize_with = "oauth2::helpers::deserialize_untagged_enum_case_insensitive")]
+    token_type: oauth2::basic::BasicTokenType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_in: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<oauth2::RefreshToken>,
+    #[serde(default)]
+    scope: Option<Vec<Scope>>,
+    id_token: String,
+}
+
+impl TokenResponse for CeApiTokenResponse {
+    type TokenType = oauth2::basic::BasicTokenType;
+    fn access_token(&self) -> &oauth2::AccessToken {
+        &self.access_token
+    }
+    fn token_type(&self) -> &Self::TokenType {
+        &self.token_type
+    }
+    fn expires_in(&self) -> Option<std::time::Duration> {
+        self.expires_in.map(std::time::Duration::from_secs)
+    }
+    fn refresh_token(&self) -> Option<&oauth2::RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+    fn scopes(&self) -> Option<&Vec<Scope>> {
+        self.scope.as_ref()
+    }
+}
+
+type CeApiClient = oauth2::Client<
+    oauth2::basic::BasicErrorResponse,
+    CeApiTokenResponse,
+    oauth2::basic::BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    oauth2::basic::BasicRevocationErrorResponse,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+    oauth2::EndpointSet,
+>;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct IdClaims {
+    auth_time: i64,
+    email: String,
+}
+
+/// Verifies an RS256 id_token with jwt-simple against the served JWKS: typ JWT, aud the client.
+async fn verify_id_token(base: &str, token: &str, client_id: &str) -> JWTClaims<IdClaims> {
+    let jwks: serde_json::Value = reqwest::get(format!("{base}/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kid = kid_of(token);
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("the id_token's kid is in the JWKS");
+    let key = RS256PublicKey::from_components(&b64(&jwk["n"]), &b64(&jwk["e"])).unwrap();
+    let options = VerificationOptions {
+        required_signature_type: Some("JWT".into()),
+        ..options(base, client_id, &kid)
+    };
+    key.verify_token::<IdClaims>(token, Some(options))
+        .expect("jwt-simple accepts the id_token")
+}
+
+#[tokio::test]
+async fn oauth2_crate_signs_a_user_in_refreshes_twice_and_revokes() {
+    use integration_tests::e2e_store::{register_e2e_app, register_e2e_user};
+    use oauth2::{ResourceOwnerPassword, ResourceOwnerUsername, RevocationUrl};
+
+    let base = lambda_endpoint();
+    let app = register_e2e_app("lp-interop", &["profile"]).await;
+    let password = "interop password 1";
+    let user = register_e2e_user("lp-interop", password).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let client: CeApiClient = oauth2::Client::new(ClientId::new(app.client.client_id.clone()))
+        .set_client_secret(ClientSecret::new(app.client_secret.clone()))
+        .set_token_uri(TokenUrl::new(format!("{base}/v2/token")).unwrap())
+        .set_revocation_url(RevocationUrl::new(format!("{base}/v2/revoke")).unwrap())
+        .set_auth_type(AuthType::RequestBody);
+
+    let signed_in = client
+        .exchange_password(
+            &ResourceOwnerUsername::new(user.email.clone()),
+            &ResourceOwnerPassword::new(password.into()),
+        )
+        .request_async(&http)
+        .await
+        .unwrap_or_else(|e| panic!("password grant: {e:?}"));
+    assert_eq!(signed_in.expires_in(), Some(std::time::Duration::from_secs(3600)));
+    assert_eq!(signed_in.scopes(), Some(&vec![Scope::new("profile".into())]));
+    let access = verify_against_served_jwks(&base, signed_in.access_token().secret()).await;
+    assert_eq!(access.subject.as_deref(), Some(user.user_id.as_str()));
+    assert_eq!(access.custom.access_level, "user");
+    assert_eq!(access.custom.client_id, app.client.client_id);
+    assert_eq!(access.custom.labelpartner.as_deref(), Some("lp-interop"));
+    let id = verify_id_token(&base, &signed_in.id_token, &app.client.client_id).await;
+    assert_eq!(id.subject.as_deref(), Some(user.user_id.as_str()));
+    assert_eq!(id.custom.email, user.email);
+
+    let mut refresh_token = signed_in.refresh_token().expect("a refresh token").clone();
+    let mut auth_times = vec![id.custom.auth_time];
+    for round in 1..=2 {
+        let refreshed = client
+            .exchange_refresh_token(&refresh_token)
+            .request_async(&http)
+            .await
+            .unwrap_or_else(|e| panic!("refresh {round}: {e:?}"));
+        let next = refreshed.refresh_token().expect("a rotated refresh token").clone();
+        assert_ne!(next.secret(), refresh_token.secret(), "rotated on refresh {round}");
+        verify_against_served_jwks(&base, refreshed.access_token().secret()).await;
+        auth_times.push(
+            verify_id_token(&base, &refreshed.id_token, &app.client.client_id)
+                .await
+                .custom
+                .auth_time,
+        );
+        refresh_token = next;
+    }
+    assert!(auth_times.windows(2).all(|w| w[0] == w[1]), "auth_time stays the sign-in's");
+
+    client
+        .revoke_token(oauth2::StandardRevocableToken::RefreshToken(refresh_token.clone()))
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap_or_else(|e| panic!("revocation: {e:?}"));
+    let error = client
+        .exchange_refresh_token(&refresh_token)
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    match error {
+        oauth2::RequestTokenError::ServerResponse(response) => {
+            assert_eq!(response.error().as_ref(), "invalid_grant");
+        }
+        other => panic!("expected invalid_grant after revocation, got {other:?}"),
     }
 }

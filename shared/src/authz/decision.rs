@@ -48,7 +48,7 @@ pub enum Unauthenticated {
     MissingCredentials,
     /// The bearer token failed verification.
     InvalidToken(VerifyError),
-    /// A valid token whose access level and labelpartner disagree.
+    /// A valid token whose claims contradict each other (access level, labelpartner, `sub`).
     InconsistentToken,
     /// An API key was presented but this deployment accepts none.
     ApiKeysNotAccepted,

@@ -1,5 +1,5 @@
-//! `GET /v1/whoami`: echoes the context the authorizer passed for this request, so that a
-//! deployer can see the authorizer at work.
+//! `GET /v1/whoami`: echoes the context the authorizer passed for this request (for an end user
+//! with its `user_id`), so that a deployer can see the authorizer at work.
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};

@@ -1,7 +1,7 @@
 //! The authorizer as tests drive it: a "world" of in-memory clients and legacy API keys, a
 //! generated key set behind a load-counting cache, and the token endpoint over the same store, so
-//! tests can get tokens the way clients do or mint them at any time; plus the authorizer over
-//! other keys, the request it reads, and the handler's answer as JSON.
+//! tests can get tokens the way clients do or mint them at any time (end users' tokens too); plus
+//! the authorizer over other keys, the request it reads, and the handler's answer as JSON.
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -13,13 +13,16 @@ use super::form::{TokenForm, post_v1_token};
 use super::keys::{CountingKeySource, FailingKeySource, key_document};
 use crate::authz::{AccessPolicy, AccessRequest, Decision, LegacyApiKeyAuth, RequestAuthorizer};
 use crate::config::HttpApiResponse;
-use crate::domain::{Client, LegacyApiKey};
+use crate::domain::{Client, LegacyApiKey, User};
 use crate::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
 use crate::keys::{KeyCache, KeySet, KeySetDocument, SigningAlgorithm};
 use crate::oauth::TokenEndpoint;
 use crate::store::memory::{MemoryApiKeyStore, MemoryClientStore};
 use crate::store::{ApiKeyStore, ClientStore};
-use crate::tokens::{AccessTokenVerifier, TokenSettings, mint_access_token};
+use crate::tokens::{
+    AccessTokenVerifier, IssuedUserTokens, TokenSettings, UserSubject, mint_access_token,
+    mint_user_tokens,
+};
 
 pub const ISSUER: &str = "https://auth.example.test";
 pub const AUDIENCE: &str = "am-api";
@@ -183,13 +186,43 @@ impl AuthorizerWorld {
 
     /// [`Self::mint`] for another issuer or audience.
     pub fn mint_for(&self, settings: &TokenSettings, client_id: &str, now: i64) -> String {
-        let client = self
-            .stored
-            .get(client_id)
-            .unwrap_or_else(|| panic!("no client {client_id} in this world"));
-        mint_access_token(settings, &self.keys, client, &[], now)
+        mint_access_token(
+            settings,
+            &self.keys,
+            self.stored_client(client_id),
+            &[],
+            now,
+        )
+        .expect("minting")
+        .token
+    }
+
+    /// The access token and id_token of `user` signed in at `now` through the app `client_id`
+    /// (a client as stored at build time), minted by the sign-in's own code, with `scopes`.
+    /// The authorizer reads no user store, so `user` need not be stored anywhere.
+    pub fn mint_user(
+        &self,
+        client_id: &str,
+        user: &User,
+        scopes: &[&str],
+        now: i64,
+    ) -> IssuedUserTokens {
+        let subject = UserSubject {
+            user_id: &user.user_id,
+            email: &user.email,
+            labelpartner: &user.labelpartner,
+            auth_time: now,
+        };
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        let client = self.stored_client(client_id);
+        mint_user_tokens(&token_settings(), &self.keys, client, subject, &scopes, now)
             .expect("minting")
-            .token
+    }
+
+    fn stored_client(&self, client_id: &str) -> &Client {
+        self.stored
+            .get(client_id)
+            .unwrap_or_else(|| panic!("no client {client_id} in this world"))
     }
 }
 

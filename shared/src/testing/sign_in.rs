@@ -8,7 +8,7 @@ use super::{FORM_URLENCODED, TokenForm, cheap_argon2, key_cache, user};
 use crate::admin::clients::{IssuedCredentials, NewClient, register};
 use crate::config::SignInSettings;
 use crate::domain::time::now_unix;
-use crate::domain::{GrantType, User};
+use crate::domain::{Argon2Params, GrantType, User};
 use crate::http::HttpResponse;
 use crate::keys::{KeyCache, SigningAlgorithm};
 use crate::oauth::{TokenRequest, UserTokenEndpoint};
@@ -36,25 +36,34 @@ pub struct SignInWorld {
 impl SignInWorld {
     /// In-memory stores, ES256 keys, cheap argon2id.
     pub async fn new() -> Self {
+        Self::in_memory(SigningAlgorithm::ES256, cheap_argon2()).await
+    }
+
+    /// In-memory stores, keys of `alg`, argon2id with `argon2`.
+    pub async fn in_memory(alg: SigningAlgorithm, argon2: Argon2Params) -> Self {
         Self::with_stores(
             Arc::new(MemoryClientStore::default()),
             Arc::new(MemoryUserStore::default()),
             Arc::new(MemorySessionStore::default()),
             SignInSettings {
-                argon2: cheap_argon2(),
+                argon2,
                 ..SignInSettings::default()
             },
+            alg,
         )
         .await
     }
 
+    /// The given stores and settings, keys of `alg`; registers the app client and ann in them.
     pub async fn with_stores(
         clients: Arc<dyn ClientStore>,
         users: Arc<dyn UserStore>,
         sessions: Arc<dyn SessionStore>,
         settings: SignInSettings,
+        alg: SigningAlgorithm,
     ) -> Self {
-        let keys = key_cache(SigningAlgorithm::ES256);
+        let keys = key_cache(alg);
+        let hasher = settings.password_hasher();
         let endpoint = UserTokenEndpoint::new(
             clients.clone(),
             users.clone(),
@@ -68,7 +77,13 @@ impl SignInWorld {
             NewClient::labelpartner("lp-1").with_scopes(&APP_SCOPES),
         )
         .await;
-        let ann = user("lp-1", "ann@example.org").build();
+        let ann = user("lp-1", "ann@example.org")
+            .hash(
+                hasher
+                    .hash(super::DEFAULT_PASSWORD)
+                    .expect("hashing ann's password"),
+            )
+            .build();
         users.create_user(&ann).await.expect("storing ann");
         SignInWorld {
             endpoint,

@@ -6,25 +6,32 @@
 //!   {"method": "*", "path": "/v1/labelpartners/{labelpartner}/**", "allow": "labelpartner"},
 //!   {"method": ["GET", "PUT"], "path": "/v1/account/{account_id}", "allow": "labelpartner",
 //!    "scopes": ["accounts:write"]},
+//!   {"method": "*", "path": "/v2/users/{sub}/**", "allow": "user"},
 //!   {"method": "*", "path": "/**", "allow": "admin"}
 //! ]}
 //! ```
 //!
 //! - `method`: one method, a list of methods, or `*`.
 //! - `path`: `/`-separated segments. A literal segment matches itself (case-sensitive); `{name}`
-//!   matches any one segment; `{labelpartner}` matches one segment that, for a labelpartner-level
-//!   caller, must equal the caller's own labelpartner; a final `**` matches zero or more further
-//!   segments.
-//! - `allow`: `admin` (admin callers only), `labelpartner` (labelpartner and admin callers) or
-//!   `any` (every authenticated caller).
+//!   matches any one segment; a final `**` matches zero or more further segments. Two
+//!   parameters are bound to the caller, in every rule whatever its `allow`:
+//!   - `{labelpartner}` must equal the labelpartner of a labelpartner client or an end user;
+//!   - `{sub}` must equal an end user's own user id. A labelpartner client passes a `{sub}`
+//!     only in a path that also has `{labelpartner}` (its own): without one, the path could name
+//!     any labelpartner's user.
+//! - `allow`: callers rank admin ⊃ labelpartner ⊃ user. `admin` admits admin callers only,
+//!   `labelpartner` labelpartner clients and admins (never end users: a user must not reach its
+//!   labelpartner's resources), `user` end users and the two client levels, `any` every
+//!   authenticated caller. `user` and `any` admit the same callers today; `user` says the route
+//!   is an end user's.
 //! - `scopes`: scopes the caller's token must all carry (every caller, admin included: a token is
 //!   never worth more than what it was granted).
 //!
 //! A request is allowed when at least one rule that matches its method and path allows the
-//! caller; admin callers pass every rule's caller and `{labelpartner}` conditions. A request that
-//! no rule matches is denied, and so is a path that could mean something else to the service
-//! behind the gateway (`.`/`..` or empty segments, encoded `/`, `\`, `.` or `%`, control
-//! characters): the order of the rules never matters.
+//! caller; admin callers pass every rule's caller, `{labelpartner}` and `{sub}` conditions. A
+//! request that no rule matches is denied, and so is a path that could mean something else to
+//! the service behind the gateway (`.`/`..` or empty segments, encoded `/`, `\`, `.` or `%`,
+//! control characters): the order of the rules never matters.
 
 use serde::Deserialize;
 
@@ -39,13 +46,26 @@ use crate::http::is_method_token;
 /// The default policy shipped with the service (`shared/policies/default.json`).
 const DEFAULT_POLICY_JSON: &str = include_str!("../../../policies/default.json");
 
-/// Who a rule lets through.
+/// Who a rule lets through, by access level; the lowest level a rule admits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Caller {
     Admin,
     Labelpartner,
+    User,
     Any,
+}
+
+impl Caller {
+    fn admits(self, level: AccessLevel) -> bool {
+        use AccessLevel as L;
+        match self {
+            Caller::Any => true,
+            Caller::User => matches!(level, L::User | L::Labelpartner | L::Admin),
+            Caller::Labelpartner => matches!(level, L::Labelpartner | L::Admin),
+            Caller::Admin => level == L::Admin,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -108,6 +128,11 @@ pub enum DenyReason {
     CallerNotAllowed,
     /// A `{labelpartner}` segment names another labelpartner.
     LabelpartnerMismatch,
+    /// A `{sub}` segment names another user.
+    SubjectMismatch,
+    /// A labelpartner client on a `{sub}` segment in a path that names no labelpartner: the
+    /// user could be anyone's.
+    UnboundSubject,
     MissingScope,
 }
 
@@ -118,6 +143,8 @@ impl DenyReason {
             DenyReason::NoMatchingRule => "no_matching_rule",
             DenyReason::CallerNotAllowed => "caller_not_allowed",
             DenyReason::LabelpartnerMismatch => "labelpartner_mismatch",
+            DenyReason::SubjectMismatch => "subject_mismatch",
+            DenyReason::UnboundSubject => "unbound_subject",
             DenyReason::MissingScope => "missing_scope",
         }
     }
@@ -196,36 +223,64 @@ impl Rule {
                 .zip(path)
                 .all(|(segment, value)| match segment {
                     Segment::Literal(literal) => literal == value,
-                    Segment::Param | Segment::Labelpartner => true,
+                    Segment::Param | Segment::Labelpartner | Segment::Subject => true,
                 })
     }
 
     fn admits(&self, path: &[&str], principal: &Principal) -> Result<(), DenyReason> {
-        let level = principal.access_level;
-        let level_ok = match self.caller {
-            Caller::Any => true,
-            Caller::Labelpartner => matches!(level, AccessLevel::Labelpartner | AccessLevel::Admin),
-            Caller::Admin => level == AccessLevel::Admin,
-        };
-        if !level_ok {
+        if !self.caller.admits(principal.access_level) {
             return Err(DenyReason::CallerNotAllowed);
         }
-        if level == AccessLevel::Labelpartner {
-            let own = principal.labelpartner.as_deref();
-            let all_own = self
-                .segments
-                .iter()
-                .zip(path)
-                .filter(|(segment, _)| **segment == Segment::Labelpartner)
-                .all(|(_, value)| own == Some(*value));
-            if !all_own {
-                return Err(DenyReason::LabelpartnerMismatch);
-            }
-        }
+        self.check_bound_segments(path, principal)?;
         if !self.scopes.iter().all(|s| principal.has_scope(s)) {
             return Err(DenyReason::MissingScope);
         }
         Ok(())
+    }
+
+    /// `{labelpartner}` and `{sub}` must name the caller itself (admins are bound by neither).
+    fn check_bound_segments(&self, path: &[&str], principal: &Principal) -> Result<(), DenyReason> {
+        let own_labelpartner = principal.labelpartner.as_deref();
+        let labelpartners_own = self
+            .values_of(Segment::Labelpartner, path)
+            .all(|value| own_labelpartner == Some(value));
+        match principal.access_level {
+            AccessLevel::Admin => Ok(()),
+            AccessLevel::Labelpartner => {
+                if !labelpartners_own {
+                    Err(DenyReason::LabelpartnerMismatch)
+                } else if self.has(Segment::Subject) && !self.has(Segment::Labelpartner) {
+                    Err(DenyReason::UnboundSubject)
+                } else {
+                    Ok(())
+                }
+            }
+            AccessLevel::User => {
+                if !labelpartners_own {
+                    Err(DenyReason::LabelpartnerMismatch)
+                } else if !self
+                    .values_of(Segment::Subject, path)
+                    .all(|value| value == principal.sub)
+                {
+                    Err(DenyReason::SubjectMismatch)
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn has(&self, kind: Segment) -> bool {
+        self.segments.contains(&kind)
+    }
+
+    /// The request's values of the rule's segments of this kind.
+    fn values_of<'p>(&self, kind: Segment, path: &[&'p str]) -> impl Iterator<Item = &'p str> {
+        self.segments
+            .iter()
+            .zip(path.iter().copied())
+            .filter(move |(segment, _)| **segment == kind)
+            .map(|(_, value)| value)
     }
 }
 
@@ -279,6 +334,15 @@ mod tests {
 
     fn lp(id: &str) -> Principal {
         Principal::for_test(AccessLevel::Labelpartner, Some(id), "")
+    }
+
+    /// Two end users' ids (`sub`).
+    const ALICE: &str = "a11ce000000000000000000000000001";
+    const BOB: &str = "b0b00000000000000000000000000002";
+
+    /// An end user of `labelpartner`.
+    fn user(id: &str, labelpartner: &str) -> Principal {
+        Principal::user_for_test(id, labelpartner, "")
     }
 
     fn policy(json: &str) -> AccessPolicy {
@@ -474,6 +538,328 @@ mod tests {
         assert!(allowed(&p, "GET", "/v1/a%20b", &admin()));
         let too_long = format!("/{}", "a/".repeat(100));
         assert!(!allowed(&p, "GET", &too_long, &admin()));
+    }
+
+    // ---- end users, `user` rules and `{sub}` ----------------------------------------------
+
+    #[test]
+    fn a_user_rule_admits_end_users_labelpartner_clients_and_admins() {
+        let p = one_rule("GET", "/v2/offers", "user");
+        assert!(allowed(&p, "GET", "/v2/offers", &user(ALICE, "lp-1")));
+        assert!(allowed(&p, "GET", "/v2/offers", &lp("lp-1")));
+        assert!(allowed(&p, "GET", "/v2/offers", &admin()));
+    }
+
+    #[test]
+    fn an_any_rule_admits_end_users() {
+        let p = one_rule("GET", "/v1/whoami", "any");
+        assert!(allowed(&p, "GET", "/v1/whoami", &user(ALICE, "lp-1")));
+    }
+
+    #[test]
+    fn a_labelpartner_rule_never_admits_an_end_user_even_of_that_labelpartner() {
+        let p = one_rule("*", "/v1/labelpartners/{labelpartner}/**", "labelpartner");
+        let alice = user(ALICE, "lp-1");
+        let not_allowed = Some(DenyReason::CallerNotAllowed);
+        assert_eq!(
+            refusal(&p, "GET", "/v1/labelpartners/lp-1", &alice),
+            not_allowed
+        );
+        let own_record = format!("/v1/labelpartners/lp-1/users/{ALICE}");
+        assert_eq!(refusal(&p, "GET", &own_record, &alice), not_allowed);
+    }
+
+    #[test]
+    fn an_admin_rule_never_admits_an_end_user() {
+        let p = one_rule("*", "/**", "admin");
+        assert_eq!(
+            refusal(
+                &p,
+                "GET",
+                &format!("/v2/users/{ALICE}"),
+                &user(ALICE, "lp-1")
+            ),
+            Some(DenyReason::CallerNotAllowed)
+        );
+    }
+
+    #[test]
+    fn a_sub_segment_must_name_the_users_own_id() {
+        let p = one_rule("*", "/v2/users/{sub}/**", "user");
+        let alice = user(ALICE, "lp-1");
+        assert!(allowed(&p, "GET", &format!("/v2/users/{ALICE}"), &alice));
+        assert!(allowed(
+            &p,
+            "PUT",
+            &format!("/v2/users/{ALICE}/devices/d1"),
+            &alice
+        ));
+        let mismatch = Some(DenyReason::SubjectMismatch);
+        assert_eq!(
+            refusal(&p, "GET", &format!("/v2/users/{BOB}"), &alice),
+            mismatch
+        );
+        // Case variants, prefixes and extensions are other users.
+        let upper = ALICE.to_uppercase();
+        let short = &ALICE[..31];
+        for other in [
+            upper.as_str(),
+            short,
+            &format!("{ALICE}0"),
+            &format!("{ALICE};x"),
+        ] {
+            let path = format!("/v2/users/{other}/devices");
+            assert_eq!(refusal(&p, "GET", &path, &alice), mismatch, "{other}");
+        }
+        // Another labelpartner's user with the same id is still only ever that id.
+        assert!(allowed(
+            &p,
+            "GET",
+            &format!("/v2/users/{ALICE}"),
+            &user(ALICE, "lp-2")
+        ));
+    }
+
+    #[test]
+    fn a_sub_segment_binds_end_users_in_any_rules_too() {
+        let p = one_rule("GET", "/v2/users/{sub}", "any");
+        assert!(allowed(
+            &p,
+            "GET",
+            &format!("/v2/users/{ALICE}"),
+            &user(ALICE, "lp-1")
+        ));
+        assert_eq!(
+            refusal(&p, "GET", &format!("/v2/users/{BOB}"), &user(ALICE, "lp-1")),
+            Some(DenyReason::SubjectMismatch)
+        );
+    }
+
+    #[test]
+    fn a_labelpartner_segment_binds_end_users_to_their_own_labelpartner() {
+        let p = one_rule("GET", "/v1/labelpartners/{labelpartner}", "any");
+        let alice = user(ALICE, "lp-1");
+        assert!(allowed(&p, "GET", "/v1/labelpartners/lp-1", &alice));
+        assert_eq!(
+            refusal(&p, "GET", "/v1/labelpartners/lp-2", &alice),
+            Some(DenyReason::LabelpartnerMismatch)
+        );
+        assert!(!allowed(&p, "GET", "/v1/labelpartners/lp-10", &alice));
+    }
+
+    #[test]
+    fn an_end_user_must_match_both_labelpartner_and_sub() {
+        let p = one_rule(
+            "*",
+            "/v1/labelpartners/{labelpartner}/users/{sub}/**",
+            "user",
+        );
+        let alice = user(ALICE, "lp-1");
+        let own = format!("/v1/labelpartners/lp-1/users/{ALICE}/meters");
+        assert!(allowed(&p, "GET", &own, &alice));
+        assert_eq!(
+            refusal(
+                &p,
+                "GET",
+                &format!("/v1/labelpartners/lp-2/users/{ALICE}"),
+                &alice
+            ),
+            Some(DenyReason::LabelpartnerMismatch)
+        );
+        assert_eq!(
+            refusal(
+                &p,
+                "GET",
+                &format!("/v1/labelpartners/lp-1/users/{BOB}"),
+                &alice
+            ),
+            Some(DenyReason::SubjectMismatch)
+        );
+    }
+
+    #[test]
+    fn a_labelpartner_client_reaches_sub_segments_only_under_its_own_labelpartner() {
+        let scoped = one_rule(
+            "*",
+            "/v1/labelpartners/{labelpartner}/users/{sub}/**",
+            "user",
+        );
+        let client = lp("lp-1");
+        // Any user of its own labelpartner: the backend holds which users those are.
+        assert!(allowed(
+            &scoped,
+            "GET",
+            &format!("/v1/labelpartners/lp-1/users/{BOB}"),
+            &client
+        ));
+        assert_eq!(
+            refusal(
+                &scoped,
+                "GET",
+                &format!("/v1/labelpartners/lp-2/users/{BOB}"),
+                &client
+            ),
+            Some(DenyReason::LabelpartnerMismatch)
+        );
+        // Without a labelpartner in the path, a sub could be any labelpartner's user.
+        for allow in ["user", "any", "labelpartner"] {
+            let unscoped = one_rule("*", "/v2/users/{sub}/**", allow);
+            assert_eq!(
+                refusal(&unscoped, "GET", &format!("/v2/users/{BOB}"), &client),
+                Some(DenyReason::UnboundSubject),
+                "{allow}"
+            );
+        }
+    }
+
+    #[test]
+    fn admin_callers_pass_sub_segments() {
+        let p = one_rule("*", "/v2/users/{sub}/**", "user");
+        assert!(allowed(
+            &p,
+            "DELETE",
+            &format!("/v2/users/{BOB}/devices/d1"),
+            &admin()
+        ));
+    }
+
+    #[test]
+    fn scopes_bind_end_users_too() {
+        let p = policy(
+            r#"{"rules": [{"method": "PUT", "path": "/v2/users/{sub}", "allow": "user", "scopes": ["profile:write"]}]}"#,
+        );
+        let path = format!("/v2/users/{ALICE}");
+        assert_eq!(
+            refusal(&p, "PUT", &path, &user(ALICE, "lp-1")),
+            Some(DenyReason::MissingScope)
+        );
+        let writer = Principal::user_for_test(ALICE, "lp-1", "profile:read profile:write");
+        assert!(allowed(&p, "PUT", &path, &writer));
+    }
+
+    #[test]
+    fn paths_that_could_reach_another_user_are_denied() {
+        let p = one_rule("*", "/v2/users/{sub}/**", "user");
+        let alice = user(ALICE, "lp-1");
+        for path in [
+            format!("/v2/users/{ALICE}/../{BOB}"),
+            format!("/v2/users/{ALICE}%2F..%2F{BOB}"),
+            format!("/v2/users/{ALICE}/%2e%2e/{BOB}"),
+            format!("/v2/users/{ALICE}/"),
+            format!("/v2/users//{ALICE}"),
+        ] {
+            assert_eq!(
+                refusal(&p, "GET", &path, &alice),
+                Some(DenyReason::UnsafePath),
+                "{path}"
+            );
+        }
+        // Percent-encoding is never decoded: an encoded id is not the id.
+        let encoded = format!("/v2/users/%61{}", &ALICE[1..]);
+        assert_eq!(
+            refusal(&p, "GET", &encoded, &alice),
+            Some(DenyReason::SubjectMismatch)
+        );
+        // `/v2/users` itself names no user, so no `{sub}` rule matches it.
+        assert_eq!(
+            refusal(&p, "GET", "/v2/users", &alice),
+            Some(DenyReason::NoMatchingRule)
+        );
+    }
+
+    #[test]
+    fn the_default_policy_lets_an_end_user_reach_only_its_own_subtree_and_whoami() {
+        let p = AccessPolicy::default_policy().unwrap();
+        let alice = user(ALICE, "lp-1");
+        for (method, path) in [
+            ("GET", "/v1/whoami".to_string()),
+            ("GET", format!("/v2/users/{ALICE}")),
+            ("DELETE", format!("/v2/users/{ALICE}/devices/d1")),
+        ] {
+            assert!(allowed(&p, method, &path, &alice), "{method} {path}");
+        }
+        for (method, path) in [
+            ("GET", format!("/v2/users/{BOB}")),
+            ("GET", "/v2/users".to_string()),
+            ("GET", "/v1/labelpartners/lp-1".to_string()),
+            ("GET", format!("/v1/labelpartners/lp-1/users/{ALICE}")),
+            ("GET", "/v1/labelpartners".to_string()),
+            ("GET", "/v1/account/acc-1".to_string()),
+            ("POST", "/v1/whoami".to_string()),
+            ("GET", "/v2/token".to_string()),
+            ("GET", "/".to_string()),
+        ] {
+            assert!(!allowed(&p, method, &path, &alice), "{method} {path}");
+        }
+        // Clients keep what they had; a labelpartner client's users are under its own tree.
+        let client = lp("lp-1");
+        assert!(allowed(
+            &p,
+            "GET",
+            &format!("/v1/labelpartners/lp-1/users/{BOB}"),
+            &client
+        ));
+        assert!(!allowed(&p, "GET", &format!("/v2/users/{BOB}"), &client));
+        assert!(allowed(&p, "GET", &format!("/v2/users/{BOB}"), &admin()));
+    }
+
+    /// The example of docs/authorizer.md ("Example: end users' resources"), row by row.
+    #[test]
+    fn the_documented_end_user_example_holds() {
+        let p = policy(
+            r#"{"rules": [
+                {"method": "GET", "path": "/v1/whoami", "allow": "any"},
+                {"method": "*", "path": "/v1/labelpartners/{labelpartner}/**", "allow": "labelpartner"},
+                {"method": ["GET", "PUT"], "path": "/v1/labelpartners/{labelpartner}/users/{sub}/profile",
+                 "allow": "user", "scopes": ["profile:write"]},
+                {"method": "*", "path": "/v2/users/{sub}/**", "allow": "user"},
+                {"method": "*", "path": "/**", "allow": "admin"}]}"#,
+        );
+        let scope = "profile:write";
+        let alice = Principal::user_for_test(ALICE, "lp-1", scope);
+        let client = Principal::for_test(AccessLevel::Labelpartner, Some("lp-1"), scope);
+        let admin = Principal::for_test(AccessLevel::Admin, None, scope);
+        for (method, path, expected) in [
+            ("GET", "/v1/whoami".to_string(), [true, true, true]),
+            (
+                "GET",
+                format!("/v2/users/{ALICE}/devices"),
+                [true, false, true],
+            ),
+            ("GET", format!("/v2/users/{BOB}"), [false, false, true]),
+            (
+                "PUT",
+                format!("/v1/labelpartners/lp-1/users/{ALICE}/profile"),
+                [true, true, true],
+            ),
+            (
+                "PUT",
+                format!("/v1/labelpartners/lp-1/users/{BOB}/profile"),
+                [false, true, true],
+            ),
+            (
+                "PUT",
+                format!("/v1/labelpartners/lp-2/users/{ALICE}/profile"),
+                [false, false, true],
+            ),
+            (
+                "GET",
+                "/v1/labelpartners/lp-1/accounts".to_string(),
+                [false, true, true],
+            ),
+            (
+                "GET",
+                format!("/v2/users/{ALICE}/../{BOB}"),
+                [false, false, false],
+            ),
+        ] {
+            let actual = [&alice, &client, &admin].map(|who| allowed(&p, method, &path, who));
+            assert_eq!(actual, expected, "{method} {path}");
+        }
+        // Without `profile:write`, only the client's `{labelpartner}/**` rule still applies.
+        let own_profile = format!("/v1/labelpartners/lp-1/users/{ALICE}/profile");
+        assert!(!allowed(&p, "PUT", &own_profile, &user(ALICE, "lp-1")));
+        assert!(allowed(&p, "PUT", &own_profile, &lp("lp-1")));
     }
 
     #[test]

@@ -9,7 +9,10 @@ const MAX_SEGMENTS: usize = 64;
 pub(super) enum Segment {
     Literal(String),
     Param,
+    /// `{labelpartner}`: bound to the caller's own labelpartner.
     Labelpartner,
+    /// `{sub}`: bound to an end user's own user id.
+    Subject,
 }
 
 pub(super) fn compile_path(path: &str) -> Result<(Vec<Segment>, bool), String> {
@@ -46,10 +49,10 @@ pub(super) fn compile_path(path: &str) -> Result<(Vec<Segment>, bool), String> {
                 return Err(format!("path {path:?}: parameter {{{name}}} appears twice"));
             }
             names.push(name);
-            segments.push(if name == "labelpartner" {
-                Segment::Labelpartner
-            } else {
-                Segment::Param
+            segments.push(match name {
+                "labelpartner" => Segment::Labelpartner,
+                "sub" => Segment::Subject,
+                _ => Segment::Param,
             });
         } else if is_safe_segment(part) && !part.contains(['{', '}', '*']) {
             segments.push(Segment::Literal(part.to_string()));

@@ -35,7 +35,7 @@ pub use response::{
 
 use serde_json::Value;
 
-use crate::authz::{AccessRequest, Decision, RequestAuthorizer, Unauthenticated};
+use crate::authz::{AccessRequest, Decision, Principal, RequestAuthorizer, Unauthenticated};
 use crate::config::HttpApiResponse;
 use crate::domain::time::now_unix;
 
@@ -101,6 +101,7 @@ fn log_decision(event: &AuthorizerEvent, decision: &Decision) {
         _ => String::new(),
     };
     let client_id = principal.map(|p| p.client_id.as_str()).unwrap_or("");
+    let user_id = principal.and_then(Principal::user_id).unwrap_or("");
     let jti = principal.and_then(|p| p.jti.as_deref()).unwrap_or("");
     let auth_method = decision.auth_method().map(|m| m.as_str()).unwrap_or("");
     macro_rules! decided {
@@ -112,6 +113,7 @@ fn log_decision(event: &AuthorizerEvent, decision: &Decision) {
                 method = %event.method,
                 path = %event.path,
                 client_id,
+                user_id,
                 jti,
                 auth_method,
                 "authorization decided"

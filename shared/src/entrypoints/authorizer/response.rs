@@ -50,9 +50,15 @@ impl From<AuthorizerFailure> for Diagnostic {
 /// `requestContext.authorizer.lambda` on HTTP APIs). Values are strings, as REST APIs require.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuthorizerContext {
+    /// The client's id, or the end user's id.
     pub sub: String,
     pub client_id: String,
+    /// `admin`, `labelpartner` or `user`.
     pub access_level: &'static str,
+    /// Present exactly for end users: a backend that reads its user from here can never
+    /// mistake a client for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labelpartner: Option<String>,
     pub scope: String,
@@ -63,10 +69,11 @@ pub struct AuthorizerContext {
 
 impl AuthorizerContext {
     /// Every key the context may carry: what the routes behind the authorizer can read.
-    pub const KEYS: [&'static str; 7] = [
+    pub const KEYS: [&'static str; 8] = [
         "sub",
         "client_id",
         "access_level",
+        "user_id",
         "labelpartner",
         "scope",
         "jti",
@@ -75,6 +82,7 @@ impl AuthorizerContext {
 
     pub fn new(principal: Principal) -> Self {
         AuthorizerContext {
+            user_id: principal.user_id().map(String::from),
             sub: principal.sub,
             client_id: principal.client_id,
             access_level: principal.access_level.as_str(),
@@ -206,6 +214,7 @@ mod tests {
             sub: "c".into(),
             client_id: "c".into(),
             access_level: "labelpartner",
+            user_id: None,
             labelpartner: Some("lp-1".into()),
             scope: "".into(),
             jti: Some("j".into()),
@@ -232,9 +241,10 @@ mod tests {
 
     #[test]
     fn the_declared_context_keys_are_exactly_the_keys_a_full_context_serializes() {
-        let full = AuthorizerContext::new(Principal::for_test(
-            crate::domain::AccessLevel::Labelpartner,
-            Some("lp-1"),
+        // An end user's context has every key: a user id, a labelpartner and a jti.
+        let full = AuthorizerContext::new(Principal::user_for_test(
+            "0123456789abcdef0123456789abcdef",
+            "lp-1",
             "a",
         ));
         let value = serde_json::to_value(&full).unwrap();
@@ -248,5 +258,25 @@ mod tests {
         serialized.sort_unstable();
         declared.sort_unstable();
         assert_eq!(serialized, declared);
+    }
+
+    #[test]
+    fn only_an_end_users_context_carries_a_user_id() {
+        let user_id = "0123456789abcdef0123456789abcdef";
+        let user = AuthorizerContext::new(Principal::user_for_test(user_id, "lp-1", ""));
+        assert_eq!(user.user_id.as_deref(), Some(user_id));
+        assert_eq!(user.sub, user_id);
+        assert_eq!(user.access_level, "user");
+        for level in [
+            crate::domain::AccessLevel::Labelpartner,
+            crate::domain::AccessLevel::Admin,
+        ] {
+            let labelpartner =
+                (level == crate::domain::AccessLevel::Labelpartner).then_some("lp-1");
+            let client = AuthorizerContext::new(Principal::for_test(level, labelpartner, ""));
+            assert_eq!(client.user_id, None, "{level}");
+            let value = serde_json::to_value(&client).unwrap();
+            assert!(value.get("user_id").is_none(), "{level}");
+        }
     }
 }

@@ -8,11 +8,13 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client as DynamoClient;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
-use super::{Item, backend, get_consistent, n, on_condition_failed, s, scan_all};
+use super::{
+    Item, backend, build_failed, condition_failed_at, get_consistent, n, on_condition_failed, s,
+    scan_all,
+};
 use crate::domain::{LegacyApiKey, SecretHash};
 use crate::store::{ApiKeyReader, ApiKeyRemover, ApiKeyStore, StoreError, sort_keys};
 
@@ -49,10 +51,6 @@ impl DynamoDbApiKeyStore {
         sort_keys(&mut keys);
         Ok(keys)
     }
-}
-
-fn build_failed(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("building a DynamoDB request failed: {e}"))
 }
 
 fn to_item(key: &LegacyApiKey) -> Item {
@@ -119,18 +117,9 @@ impl ApiKeyStore for DynamoDbApiKeyStore {
             Ok(_) => Ok(()),
             Err(e) => {
                 let e = e.into_service_error();
-                let reasons = match &e {
-                    TransactWriteItemsError::TransactionCanceledException(c) => {
-                        c.cancellation_reasons()
-                    }
-                    _ => &[],
-                };
-                let failed = |i: usize| {
-                    reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
-                };
-                if failed(1) {
+                if condition_failed_at(&e, 1) {
                     Err(StoreError::NotFound)
-                } else if failed(0) {
+                } else if condition_failed_at(&e, 0) {
                     Err(StoreError::AlreadyExists)
                 } else {
                     Err(backend(e))

@@ -1,5 +1,6 @@
 //! The embedded store: one SQLite file, for local runs and the CLI. One connection serves every
-//! port (clients and legacy API keys), so the functions and `authctl` share one file.
+//! port (clients, legacy API keys, users and their sessions), so the functions and `authctl`
+//! share one file.
 
 use rusqlite::Connection;
 use std::path::Path;
@@ -10,6 +11,8 @@ use crate::store::StoreError;
 
 mod api_keys;
 mod clients;
+mod sessions;
+mod users;
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -36,8 +39,14 @@ impl SqliteStore {
     }
 
     fn with_connection(conn: Connection) -> Result<Self, StoreError> {
+        // A refresh token's row must not outlive its session's (the bundled SQLite enables
+        // foreign keys by default; a system one may not).
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(StoreError::backend)?;
         clients::migrate(&conn)?;
         api_keys::migrate(&conn)?;
+        users::migrate(&conn)?;
+        sessions::migrate(&conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -46,4 +55,17 @@ impl SqliteStore {
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// SQLite integers are i64; epochs and generations are u64 that no real count comes near
+/// i64::MAX of, and the schema's CHECKs keep them non-negative.
+fn integer(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{value} is out of range")))
+}
+
+fn get_u64(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<u64> {
+    let value: i64 = row.get(index)?;
+    u64::try_from(value).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Integer, e.into())
+    })
 }
