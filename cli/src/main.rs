@@ -165,12 +165,17 @@ async fn run_user(command: user::UserCommand, boot: &Bootstrap) -> CliResult {
     .await
 }
 
-// TODO(h-cli): replaced by Bootstrap::user_store once the SQLite and DynamoDB adapters land.
+// TODO(h-cli): replaced by Bootstrap::user_store once the lead wires it.
 async fn user_store(
-    _boot: &Bootstrap,
+    boot: &Bootstrap,
 ) -> Result<
     std::sync::Arc<dyn token_service::store::UserStore>,
     Box<dyn std::error::Error + Send + Sync>,
 > {
-    Err("the user store is not wired yet".into())
+    match &boot.settings().store {
+        token_service::config::StoreConfig::Sqlite { path } => Ok(std::sync::Arc::new(
+            token_service::store::sqlite::SqliteStore::open(path)?,
+        )),
+        _ => Err("the DynamoDB user store is not wired yet".into()),
+    }
 }

@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 use token_service::config::SignInSettings;
-use token_service::domain::time::now_unix;
 use token_service::domain::Argon2Params;
+use token_service::domain::time::now_unix;
 use token_service::keys::{KeySet, SigningAlgorithm};
 use token_service::store::sqlite::SqliteStore;
 use token_service::testing::sign_in::{SignInWorld, token_settings};
@@ -34,7 +34,10 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn refresh_token_in(body: &str) -> String {
     let value: serde_json::Value = serde_json::from_str(body).expect("JSON");
-    value["refresh_token"].as_str().expect("refresh token").to_string()
+    value["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_string()
 }
 
 /// The floor: signing the access token's and the id_token's signing inputs, nothing else.
@@ -65,7 +68,11 @@ fn bare_signatures(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("two_bare_signatures", alg), |b| {
             b.iter(|| {
                 for input in &inputs {
-                    black_box(keys.signer().sign(black_box(input.as_bytes())).expect("sign"));
+                    black_box(
+                        keys.signer()
+                            .sign(black_box(input.as_bytes()))
+                            .expect("sign"),
+                    );
                 }
             })
         });

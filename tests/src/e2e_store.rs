@@ -7,8 +7,8 @@ use token_service::config::SignInSettings;
 use token_service::domain::time::now_unix;
 use token_service::domain::user::new_user_id;
 use token_service::domain::{GrantType, User};
-use token_service::store::{ClientStore, UserStore};
 use token_service::store::sqlite::SqliteStore;
+use token_service::store::{ClientStore, UserStore};
 
 use crate::required_env;
 

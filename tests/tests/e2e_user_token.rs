@@ -35,7 +35,12 @@ fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a
 }
 
 async fn post_form(path: &str, form: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Value) {
-    send(http().post(format!("{}{path}", lambda_endpoint())).form(form)).await
+    send(
+        http()
+            .post(format!("{}{path}", lambda_endpoint()))
+            .form(form),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -79,7 +84,11 @@ async fn password_then_refresh_then_revoke_on_the_production_paths() {
 
     let (status, headers, body) = post_form(
         "/v2/revoke",
-        &[("client_id", id), ("client_secret", secret), ("token", second)],
+        &[
+            ("client_id", id),
+            ("client_secret", secret),
+            ("token", second),
+        ],
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -95,7 +104,10 @@ async fn password_then_refresh_then_revoke_on_the_production_paths() {
         ],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 #[tokio::test]
@@ -141,9 +153,19 @@ async fn reuse_of_a_rotated_refresh_token_revokes_the_session() {
         form.extend(extra.into_iter().map(|(k, v)| (k.to_string(), v)));
         form
     };
-    let refresh = |token: String| grant(vec![("grant_type", "refresh_token".into()), ("refresh_token", token)]);
+    let refresh = |token: String| {
+        grant(vec![
+            ("grant_type", "refresh_token".into()),
+            ("refresh_token", token),
+        ])
+    };
     let post = |form: Vec<(String, String)>| async move {
-        send(http().post(format!("{}/v2/token", lambda_endpoint())).form(&form)).await
+        send(
+            http()
+                .post(format!("{}/v2/token", lambda_endpoint()))
+                .form(&form),
+        )
+        .await
     };
     let (_, _, signed_in) = post(grant(vec![
         ("grant_type", "password".into()),
@@ -157,7 +179,10 @@ async fn reuse_of_a_rotated_refresh_token_revokes_the_session() {
     let second = rotated["refresh_token"].as_str().unwrap().to_string();
 
     let (status, _, reused) = post(refresh(first)).await;
-    assert_eq!((status, reused["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, reused["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let (status, _, after) = post(refresh(second)).await;
     assert_eq!(
         (status, after["error"].as_str()),
@@ -176,7 +201,10 @@ async fn only_post_is_served_on_v2_token_and_v2_revoke() {
             .unwrap();
         assert_eq!(response.status().as_u16(), 405, "{path}");
         assert_eq!(
-            response.headers().get("allow").and_then(|v| v.to_str().ok()),
+            response
+                .headers()
+                .get("allow")
+                .and_then(|v| v.to_str().ok()),
             Some("POST")
         );
     }

@@ -283,8 +283,14 @@ async fn oauth2_crate_signs_a_user_in_refreshes_twice_and_revokes() {
         .request_async(&http)
         .await
         .unwrap_or_else(|e| panic!("password grant: {e:?}"));
-    assert_eq!(signed_in.expires_in(), Some(std::time::Duration::from_secs(3600)));
-    assert_eq!(signed_in.scopes(), Some(&vec![Scope::new("profile".into())]));
+    assert_eq!(
+        signed_in.expires_in(),
+        Some(std::time::Duration::from_secs(3600))
+    );
+    assert_eq!(
+        signed_in.scopes(),
+        Some(&vec![Scope::new("profile".into())])
+    );
     let access = verify_against_served_jwks(&base, signed_in.access_token().secret()).await;
     assert_eq!(access.subject.as_deref(), Some(user.user_id.as_str()));
     assert_eq!(access.custom.access_level, "user");
@@ -302,8 +308,15 @@ async fn oauth2_crate_signs_a_user_in_refreshes_twice_and_revokes() {
             .request_async(&http)
             .await
             .unwrap_or_else(|e| panic!("refresh {round}: {e:?}"));
-        let next = refreshed.refresh_token().expect("a rotated refresh token").clone();
-        assert_ne!(next.secret(), refresh_token.secret(), "rotated on refresh {round}");
+        let next = refreshed
+            .refresh_token()
+            .expect("a rotated refresh token")
+            .clone();
+        assert_ne!(
+            next.secret(),
+            refresh_token.secret(),
+            "rotated on refresh {round}"
+        );
         verify_against_served_jwks(&base, refreshed.access_token().secret()).await;
         auth_times.push(
             verify_id_token(&base, &refreshed.id_token, &app.client.client_id)
@@ -313,10 +326,15 @@ async fn oauth2_crate_signs_a_user_in_refreshes_twice_and_revokes() {
         );
         refresh_token = next;
     }
-    assert!(auth_times.windows(2).all(|w| w[0] == w[1]), "auth_time stays the sign-in's");
+    assert!(
+        auth_times.windows(2).all(|w| w[0] == w[1]),
+        "auth_time stays the sign-in's"
+    );
 
     client
-        .revoke_token(oauth2::StandardRevocableToken::RefreshToken(refresh_token.clone()))
+        .revoke_token(oauth2::StandardRevocableToken::RefreshToken(
+            refresh_token.clone(),
+        ))
         .unwrap()
         .request_async(&http)
         .await
