@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 use std::io::Read;
 use std::path::PathBuf;
 use token_service::config::SignInSettings;
-use token_service::domain::password::{
-    HashScheme, MAX_PASSWORD_BYTES, PasswordError, validate_new_password,
-};
+use token_service::domain::password::{HashScheme, MAX_PASSWORD_BYTES, validate_new_password};
 use token_service::domain::time::now_unix;
 use token_service::domain::user::{is_user_id, normalize_email};
 use token_service::domain::{PasswordHash, User};
@@ -177,10 +175,7 @@ fn hash_new_password(
     input: &mut dyn Read,
 ) -> Result<PasswordHash, Failure> {
     let password = read_new_password(input)?;
-    Ok(settings
-        .password_hasher()
-        .hash(&password)
-        .map_err(|e: PasswordError| e.to_string())?)
+    Ok(settings.password_hasher().hash(&password)?)
 }
 
 fn not_found_as(user_id: &str) -> impl Fn(StoreError) -> Failure + '_ {
