@@ -75,6 +75,8 @@ warm() {
     fi
 }
 warm 401 -X POST "$issuer/v1/token" -d client_id=warm-up -d client_secret=warm-up
+warm 401 -X POST "$issuer/v2/token" -d client_id=warm-up -d client_secret=warm-up \
+    -d grant_type=password -d username=warm-up -d password=warm-up
 warm 200 "$issuer/.well-known/jwks.json"
 for fn in authorizer whoami; do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 120 -X POST \

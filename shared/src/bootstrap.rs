@@ -1,22 +1,26 @@
 //! Every function's wiring: builds, once per container (or CLI run), the adapters the settings
 //! select and the handler state each function serves. A function's `main.rs` calls one of
-//! [`Bootstrap::token_endpoint`], [`Bootstrap::discovery`] or [`Bootstrap::authorizer`] and
-//! hands the result to the Lambda runtime.
+//! [`Bootstrap::token_endpoint`], [`Bootstrap::user_token_endpoint`], [`Bootstrap::discovery`]
+//! or [`Bootstrap::authorizer`] and hands the result to the Lambda runtime.
 
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 use crate::authz::{LegacyApiKeyAuth, RequestAuthorizer};
-use crate::config::{AuthorizerSettings, ConfigError, KeySourceConfig, Settings, StoreConfig};
+use crate::config::{
+    AuthorizerSettings, ConfigError, KeySourceConfig, Settings, SignInSettings, StoreConfig,
+};
 use crate::domain::time::now_unix;
 use crate::entrypoints::authorizer::AuthorizerHandler;
 use crate::entrypoints::discovery::DiscoveryState;
 use crate::keys::source::{FileKeySource, SecretsManagerKeySource};
 use crate::keys::{KeyCache, KeySetSource, KeySetStore};
-use crate::oauth::{RemoveLegacyKeysOnIssue, TokenEndpoint};
-use crate::store::dynamodb::{DynamoDbApiKeyStore, DynamoDbClientStore};
+use crate::oauth::{RemoveLegacyKeysOnIssue, TokenEndpoint, UserTokenEndpoint};
+use crate::store::dynamodb::{
+    DynamoDbApiKeyStore, DynamoDbClientStore, DynamoDbSessionStore, DynamoDbUserStore,
+};
 use crate::store::sqlite::SqliteStore;
-use crate::store::{ApiKeyStore, ClientStore};
+use crate::store::{ApiKeyStore, ClientStore, SessionStore, UserStore};
 use crate::tokens::AccessTokenVerifier;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +34,7 @@ pub enum BootstrapError {
 pub struct Bootstrap {
     settings: Settings,
     aws: OnceCell<aws_config::SdkConfig>,
+    dynamodb: OnceCell<aws_sdk_dynamodb::Client>,
     sqlite: OnceCell<Arc<SqliteStore>>,
 }
 
@@ -38,6 +43,7 @@ impl Bootstrap {
         Bootstrap {
             settings,
             aws: OnceCell::new(),
+            dynamodb: OnceCell::new(),
             sqlite: OnceCell::new(),
         }
     }
@@ -61,6 +67,21 @@ impl Bootstrap {
             self.settings.token_settings(),
         )
         .with_after_issue(Arc::new(remover)))
+    }
+
+    /// `POST /v2/token` and `POST /v2/revoke`: clients, users, sessions, keys and the sign-in
+    /// settings (`SignInSettings::from_env`). The dummy password hash is made now, during init.
+    pub async fn user_token_endpoint(&self) -> Result<UserTokenEndpoint, BootstrapError> {
+        let endpoint = UserTokenEndpoint::new(
+            self.client_store().await?,
+            self.user_store().await?,
+            self.session_store().await?,
+            self.key_cache().await,
+            self.settings.token_settings(),
+            SignInSettings::from_env()?,
+        );
+        endpoint.warm_up();
+        Ok(endpoint)
     }
 
     /// The metadata documents and the JWKS.
@@ -115,6 +136,15 @@ impl Bootstrap {
             .await
     }
 
+    /// One DynamoDB client per process, shared by every table's adapter, so they share its
+    /// connection pool: one TLS handshake per container, not one per table.
+    async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        self.dynamodb
+            .get_or_init(|| async { aws_sdk_dynamodb::Client::new(self.aws().await) })
+            .await
+            .clone()
+    }
+
     /// One SQLite connection per process, shared by every port it serves.
     async fn sqlite(&self, path: &std::path::Path) -> Result<Arc<SqliteStore>, BootstrapError> {
         self.sqlite
@@ -130,7 +160,7 @@ impl Bootstrap {
     pub async fn client_store(&self) -> Result<Arc<dyn ClientStore>, BootstrapError> {
         Ok(match &self.settings.store {
             StoreConfig::DynamoDb { clients_table, .. } => Arc::new(DynamoDbClientStore::new(
-                aws_sdk_dynamodb::Client::new(self.aws().await),
+                self.dynamodb().await,
                 clients_table.clone(),
             )),
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,
@@ -145,9 +175,29 @@ impl Bootstrap {
                 api_keys_table,
                 ..
             } => Arc::new(DynamoDbApiKeyStore::new(
-                aws_sdk_dynamodb::Client::new(self.aws().await),
+                self.dynamodb().await,
                 api_keys_table.clone(),
                 clients_table.clone(),
+            )),
+            StoreConfig::Sqlite { path } => self.sqlite(path).await?,
+        })
+    }
+
+    pub async fn user_store(&self) -> Result<Arc<dyn UserStore>, BootstrapError> {
+        Ok(match &self.settings.store {
+            StoreConfig::DynamoDb { users_table, .. } => Arc::new(DynamoDbUserStore::new(
+                self.dynamodb().await,
+                users_table.clone(),
+            )),
+            StoreConfig::Sqlite { path } => self.sqlite(path).await?,
+        })
+    }
+
+    pub async fn session_store(&self) -> Result<Arc<dyn SessionStore>, BootstrapError> {
+        Ok(match &self.settings.store {
+            StoreConfig::DynamoDb { sessions_table, .. } => Arc::new(DynamoDbSessionStore::new(
+                self.dynamodb().await,
+                sessions_table.clone(),
             )),
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,
         })

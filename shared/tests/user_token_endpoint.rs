@@ -330,6 +330,51 @@ async fn a_hash_with_other_parameters_is_upgraded_on_sign_in() {
 }
 
 #[tokio::test]
+async fn imported_bcrypt_argon2i_and_pbkdf2_users_sign_in_and_are_rehashed_to_argon2id() {
+    use token_service::domain::PasswordHash;
+    use token_service::domain::password::HashScheme;
+    use token_service::testing::password_hashes::{
+        ARGON2I, BCRYPT_2Y, IMPORTED_PASSWORD, PBKDF2_DJANGO, PBKDF2_PASSLIB, PBKDF2_PHC,
+    };
+    let world = SignInWorld::new().await;
+    for (i, imported) in [
+        BCRYPT_2Y,
+        ARGON2I,
+        PBKDF2_PHC,
+        PBKDF2_PASSLIB,
+        PBKDF2_DJANGO,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let email = format!("imported-{i}@example.org");
+        let hash = PasswordHash::parse(imported).unwrap();
+        let migrated = user("lp-1", &email).hash(hash).build();
+        world.users.create_user(&migrated).await.unwrap();
+        let wrong = world.app_form().password_grant(&email, "not it");
+        assert_error(&world.post_token(&wrong).await, 400, "invalid_grant");
+        let right = world.app_form().password_grant(&email, IMPORTED_PASSWORD);
+        let response = world.post_token(&right).await;
+        assert_eq!(response.status, 200, "{imported}: {}", response.body);
+        let stored = world
+            .users
+            .get_user(&migrated.user_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.password_hash.scheme(),
+            HashScheme::Argon2id,
+            "{imported}"
+        );
+        assert!(!stored.password_hash.needs_rehash(&cheap_argon2()));
+        assert!(stored.password_hash.verify(IMPORTED_PASSWORD));
+        let again = world.post_token(&right).await;
+        assert_eq!(again.status, 200, "the re-hashed password still signs in");
+    }
+}
+
+#[tokio::test]
 async fn a_refresh_rotates_the_token_and_keeps_the_sign_in_time() {
     let world = SignInWorld::new().await;
     let first = world.sign_in().await;

@@ -1,14 +1,18 @@
-//! What only the DynamoDB sign-in adapters promise, on moto: the conditional writes and
+//! The DynamoDB sign-in adapters on moto join the users and sessions conformance suites (one
+//! users table and one sessions table per run of this binary: the suites use their own
+//! labelpartners and random ids), and what only they promise: the conditional writes and
 //! transactions that stand in for the in-memory store's lock, the e-mail claim items, the TTL
-//! attribute, and corrupt items read as errors. The behaviour every adapter shares is the
-//! conformance suites' business. Each test gets tables of its own, so it can count items.
+//! attribute, and corrupt items read as errors. Those tests get tables of their own, so they can
+//! count items. moto runs requests in threads without serialising them, so the 50-way race of
+//! the memory and SQLite suites is shown here by explicit interleavings instead.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use token_service::domain::{RefreshToken, RefreshTokenRecord, SecretHash, Session, User};
 use token_service::store::dynamodb::{DynamoDbSessionStore, DynamoDbUserStore};
 use token_service::store::{SessionStore, StoreError, UserAccounts, UserStore};
+use token_service::testing::conformance::SignInStoresUnderTest;
 use token_service::testing::{cheap_hasher, started_session, unique_name, user};
 
 use integration_tests::dynamodb::{SESSIONS_TTL_ATTRIBUTE, moto_dynamodb, moto_sign_in_stores};
@@ -16,6 +20,16 @@ use integration_tests::dynamodb::{SESSIONS_TTL_ATTRIBUTE, moto_dynamodb, moto_si
 const LABELPARTNER: &str = "acme";
 const CLIENT_ID: &str = "app-client";
 const NOW: i64 = 1_700_000_000;
+
+async fn shared_sign_in_tables() -> SignInStoresUnderTest {
+    static TABLES: OnceLock<(String, String)> = OnceLock::new();
+    let (users, sessions) = TABLES.get_or_init(|| (unique_name("users"), unique_name("sessions")));
+    let (users, sessions) = moto_sign_in_stores(users, sessions).await;
+    SignInStoresUnderTest::new(Arc::new(users), Arc::new(sessions))
+}
+
+token_service::user_store_conformance!(shared_sign_in_tables());
+token_service::session_store_conformance!(shared_sign_in_tables());
 
 /// Both stores on fresh tables, and the raw client and table names to look under them.
 struct Tables {

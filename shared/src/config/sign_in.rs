@@ -2,6 +2,9 @@
 //! argon2id parameters new password hashes get.
 
 use super::{ConfigError, env_var};
+use crate::domain::password::{
+    MAX_ARGON2_ITERATIONS, MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PARALLELISM,
+};
 use crate::domain::{Argon2Params, LockoutPolicy, PasswordHasher, SessionPolicy};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,25 +70,26 @@ impl SignInSettings {
             )?,
             max_seconds: number("LOCKOUT_MAX_SECONDS", defaults.lockout.max_seconds, 1, day)?,
         };
-        // Bounds keep a typo from making every sign-in take minutes or gigabytes.
+        // The bounds of stored hashes (domain::password), so every hash we write reads back;
+        // they also keep a typo from making every sign-in take seconds or gigabytes.
         let argon2 = Argon2Params {
             memory_kib: number(
                 "ARGON2_MEMORY_KIB",
                 defaults.argon2.memory_kib.into(),
                 8,
-                1 << 20,
+                MAX_ARGON2_MEMORY_KIB.into(),
             )? as u32,
             iterations: number(
                 "ARGON2_ITERATIONS",
                 defaults.argon2.iterations.into(),
                 1,
-                20,
+                MAX_ARGON2_ITERATIONS.into(),
             )? as u32,
             parallelism: number(
                 "ARGON2_PARALLELISM",
                 defaults.argon2.parallelism.into(),
                 1,
-                16,
+                MAX_ARGON2_PARALLELISM.into(),
             )? as u32,
         };
         PasswordHasher::new(argon2).map_err(|e| ConfigError(e.to_string()))?;
