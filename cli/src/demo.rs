@@ -102,7 +102,7 @@ pub async fn run(args: DemoArgs, boot: &Bootstrap) -> CliResult {
             .find(|c| c.client_id == wanted.client_id);
         credentials.push(ensure_client(clients.as_ref(), wanted, known, now).await?);
     }
-    let users = crate::user_store(boot).await?;
+    let users = boot.user_store().await?;
     let hasher = SignInSettings::from_env()?.password_hasher();
     let user = ensure_user(users.as_ref(), &hasher, saved.user.as_ref(), now).await?;
     let out = json!({

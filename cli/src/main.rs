@@ -155,7 +155,7 @@ async fn main() -> ExitCode {
 
 async fn run_user(command: user::UserCommand, boot: &Bootstrap) -> CliResult {
     let settings = SignInSettings::from_env()?;
-    let store = user_store(boot).await?;
+    let store = boot.user_store().await?;
     user::run(
         command,
         store.as_ref(),
@@ -163,19 +163,4 @@ async fn run_user(command: user::UserCommand, boot: &Bootstrap) -> CliResult {
         &mut std::io::stdin().lock(),
     )
     .await
-}
-
-// TODO(h-cli): replaced by Bootstrap::user_store once the lead wires it.
-async fn user_store(
-    boot: &Bootstrap,
-) -> Result<
-    std::sync::Arc<dyn token_service::store::UserStore>,
-    Box<dyn std::error::Error + Send + Sync>,
-> {
-    match &boot.settings().store {
-        token_service::config::StoreConfig::Sqlite { path } => Ok(std::sync::Arc::new(
-            token_service::store::sqlite::SqliteStore::open(path)?,
-        )),
-        _ => Err("the DynamoDB user store is not wired yet".into()),
-    }
 }
