@@ -14,9 +14,10 @@ use token_service::config::SignInSettings;
 use token_service::domain::Argon2Params;
 use token_service::domain::time::now_unix;
 use token_service::keys::{KeySet, SigningAlgorithm};
+use token_service::oauth::TokenRequest;
 use token_service::store::sqlite::SqliteStore;
 use token_service::testing::sign_in::{SignInWorld, token_settings};
-use token_service::testing::{DEFAULT_PASSWORD, cheap_argon2, key_document};
+use token_service::testing::{DEFAULT_PASSWORD, FORM_URLENCODED, cheap_argon2, key_document};
 use token_service::tokens::{UserSubject, mint_user_tokens};
 
 const ALGORITHMS: [SigningAlgorithm; 3] = [
@@ -91,10 +92,19 @@ fn bench_refresh(
     rt.block_on(world.keys.current()).expect("keys load");
     let first = rt.block_on(world.sign_in());
     let token = RefCell::new(refresh_token_in(&first.to_string()));
+    // The form as the client sends it, built once; the token (base64url) needs no escaping.
+    let form_prefix = world.app_form().grant_type("refresh_token").encode();
     group.bench_function(BenchmarkId::new(name, alg), |b| {
         b.to_async(rt).iter(|| async {
-            let current = token.borrow().clone();
-            let response = world.refresh(&current).await;
+            let body = format!("{form_prefix}&refresh_token={}", token.borrow());
+            let response = world
+                .endpoint
+                .token(TokenRequest {
+                    content_type: Some(FORM_URLENCODED),
+                    authorization: None,
+                    body: body.as_bytes(),
+                })
+                .await;
             assert_eq!(response.status, 200, "{}", response.body);
             *token.borrow_mut() = refresh_token_in(&response.body);
         })
