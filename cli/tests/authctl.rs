@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
-use token_service::config::SignInSettings;
 use token_service::domain::User;
 use token_service::domain::client::{AccessLevel, GrantType};
 use token_service::domain::time::now_unix;
@@ -332,18 +331,7 @@ async fn stored_user(dir: &Path, user_id: &str) -> User {
 /// The sign-in endpoint over the test's SQLite file, with its app client of `lp-1` and ann
 /// (`ann@example.org`, [`DEFAULT_PASSWORD`]).
 async fn sign_in_world(dir: &Path) -> SignInWorld {
-    let store = sqlite(dir);
-    SignInWorld::with_stores(
-        store.clone(),
-        store.clone(),
-        store,
-        SignInSettings {
-            argon2: cheap_argon2(),
-            ..SignInSettings::default()
-        },
-        SigningAlgorithm::ES256,
-    )
-    .await
+    SignInWorld::sqlite(sqlite(dir), SigningAlgorithm::ES256).await
 }
 
 async fn sign_in_status(world: &SignInWorld, email: &str, password: &str) -> u16 {

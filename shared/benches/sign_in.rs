@@ -10,7 +10,6 @@ use std::cell::RefCell;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
-use token_service::config::SignInSettings;
 use token_service::domain::Argon2Params;
 use token_service::domain::time::now_unix;
 use token_service::keys::{KeySet, SigningAlgorithm};
@@ -121,16 +120,7 @@ fn refresh_grant(c: &mut Criterion) {
         let store = Arc::new(
             SqliteStore::open(dir.path().join(format!("bench-{alg}.sqlite"))).expect("sqlite"),
         );
-        let world = rt.block_on(SignInWorld::with_stores(
-            store.clone(),
-            store.clone(),
-            store,
-            SignInSettings {
-                argon2: cheap_argon2(),
-                ..SignInSettings::default()
-            },
-            alg,
-        ));
+        let world = rt.block_on(SignInWorld::sqlite(store, alg));
         bench_refresh(&mut group, &rt, "sqlite", alg, world);
     }
     group.finish();

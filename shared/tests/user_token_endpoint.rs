@@ -14,10 +14,10 @@ use token_service::domain::{AccessLevel, Argon2Params, GrantType, hash_secret};
 use token_service::http::HttpResponse;
 use token_service::keys::SigningAlgorithm;
 use token_service::store::UserAccounts;
-use token_service::store::memory::{MemoryClientStore, MemorySessionStore, MemoryUserStore};
 use token_service::store::sqlite::SqliteStore;
 use token_service::testing::sign_in::{
-    APP_SCOPES, SIGN_IN_AUDIENCE, SIGN_IN_ISSUER, SignInWorld, app_client,
+    APP_SCOPES, SIGN_IN_AUDIENCE, SIGN_IN_ISSUER, SignInWorld, app_client, cheap_sign_in_settings,
+    credentials_of,
 };
 use token_service::testing::{DEFAULT_PASSWORD, TokenForm, cheap_argon2, cheap_hasher, user};
 use token_service::tokens::{AccessTokenVerifier, IdTokenClaims, VerifyError};
@@ -102,10 +102,7 @@ async fn scope_is_an_empty_array_when_none_is_granted() {
     let world = SignInWorld::new().await;
     let plain = app_client(world.clients.as_ref(), NewClient::labelpartner("lp-1")).await;
     let response = world
-        .post_token(
-            &TokenForm::credentials(&plain.client.client_id, &plain.client_secret)
-                .password_grant("ann@example.org", DEFAULT_PASSWORD),
-        )
+        .post_token(&credentials_of(&plain).password_grant("ann@example.org", DEFAULT_PASSWORD))
         .await;
     assert_eq!(json(&response)["scope"], serde_json::json!([]));
 }
@@ -180,10 +177,7 @@ async fn an_app_signs_in_only_its_own_labelpartners_users() {
     let world = SignInWorld::new().await;
     let other_app = app_client(world.clients.as_ref(), NewClient::labelpartner("lp-2")).await;
     let response = world
-        .post_token(
-            &TokenForm::credentials(&other_app.client.client_id, &other_app.client_secret)
-                .password_grant("ann@example.org", DEFAULT_PASSWORD),
-        )
+        .post_token(&credentials_of(&other_app).password_grant("ann@example.org", DEFAULT_PASSWORD))
         .await;
     assert_error(&response, 400, "invalid_grant");
 }
@@ -191,19 +185,14 @@ async fn an_app_signs_in_only_its_own_labelpartners_users() {
 #[tokio::test]
 async fn clients_without_the_grant_and_admin_clients_are_unauthorized_client() {
     let world = SignInWorld::new().await;
-    let m2m = token_service::admin::clients::register(NewClient::labelpartner("lp-1"), 0).unwrap();
-    world.clients.create(&m2m.client).await.unwrap();
-    let admin = token_service::admin::clients::register(
-        NewClient::admin().with_grants(&[GrantType::Password]),
-        0,
-    )
-    .unwrap();
-    world.clients.create(&admin.client).await.unwrap();
+    let m2m = world.register(NewClient::labelpartner("lp-1")).await;
+    let admin = world
+        .register(NewClient::admin().with_grants(&[GrantType::Password]))
+        .await;
     for issued in [m2m, admin] {
         let response = world
             .post_token(
-                &TokenForm::credentials(&issued.client.client_id, &issued.client_secret)
-                    .password_grant("ann@example.org", DEFAULT_PASSWORD),
+                &credentials_of(&issued).password_grant("ann@example.org", DEFAULT_PASSWORD),
             )
             .await;
         assert_error(&response, 400, "unauthorized_client");
@@ -292,24 +281,10 @@ async fn a_hash_with_other_parameters_is_upgraded_on_sign_in() {
         memory_kib: 512,
         ..cheap_argon2()
     };
-    let world = SignInWorld::with_stores(
-        Arc::new(MemoryClientStore::default()),
-        Arc::new(MemoryUserStore::default()),
-        Arc::new(MemorySessionStore::default()),
-        SignInSettings {
-            argon2: cheap_argon2(),
-            ..SignInSettings::default()
-        },
-        SigningAlgorithm::ES256,
-    )
-    .await;
+    let world = SignInWorld::new().await;
     let world = SignInWorld {
-        endpoint: token_service::oauth::UserTokenEndpoint::new(
-            world.clients.clone(),
+        endpoint: world.endpoint_with(
             world.users.clone(),
-            world.sessions.clone(),
-            world.keys.clone(),
-            token_service::testing::sign_in::token_settings(),
             SignInSettings {
                 argon2: stronger,
                 ..SignInSettings::default()
@@ -454,18 +429,7 @@ async fn of_fifty_concurrent_refreshes_of_one_token_exactly_one_succeeds_in_memo
 async fn of_fifty_concurrent_refreshes_of_one_token_exactly_one_succeeds_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path().join("race.sqlite")).unwrap());
-    let world = SignInWorld::with_stores(
-        store.clone(),
-        store.clone(),
-        store,
-        SignInSettings {
-            argon2: cheap_argon2(),
-            ..SignInSettings::default()
-        },
-        SigningAlgorithm::ES256,
-    )
-    .await;
-    fifty_concurrent_refreshes(world).await;
+    fifty_concurrent_refreshes(SignInWorld::sqlite(store, SigningAlgorithm::ES256).await).await;
 }
 
 #[tokio::test]
@@ -474,10 +438,7 @@ async fn another_clients_refresh_token_is_refused_without_harming_the_session() 
     let token = refresh_token_of(&world.sign_in().await);
     let other = app_client(world.clients.as_ref(), NewClient::labelpartner("lp-1")).await;
     let response = world
-        .post_token(
-            &TokenForm::credentials(&other.client.client_id, &other.client_secret)
-                .refresh_grant(&token),
-        )
+        .post_token(&credentials_of(&other).refresh_grant(&token))
         .await;
     assert_error(&response, 400, "invalid_grant");
     assert_eq!(world.refresh(&token).await.status, 200);
@@ -561,13 +522,10 @@ async fn disabling_changing_the_password_or_revoking_sessions_ends_every_refresh
 #[tokio::test]
 async fn a_client_without_the_refresh_grant_gets_no_refresh_token() {
     let world = SignInWorld::new().await;
-    let issued = token_service::admin::clients::register(
-        NewClient::labelpartner("lp-1").with_grants(&[GrantType::Password]),
-        0,
-    )
-    .unwrap();
-    world.clients.create(&issued.client).await.unwrap();
-    let form = TokenForm::credentials(&issued.client.client_id, &issued.client_secret);
+    let issued = world
+        .register(NewClient::labelpartner("lp-1").with_grants(&[GrantType::Password]))
+        .await;
+    let form = credentials_of(&issued);
     let response = world
         .post_token(
             &form
@@ -623,10 +581,7 @@ async fn revocation_needs_client_authentication_and_a_token_and_spares_other_cli
 
     let other = app_client(world.clients.as_ref(), NewClient::labelpartner("lp-1")).await;
     let response = world
-        .post_revoke(
-            &TokenForm::credentials(&other.client.client_id, &other.client_secret)
-                .param("token", &token),
-        )
+        .post_revoke(&credentials_of(&other).param("token", &token))
         .await;
     assert_eq!(response.status, 200);
     assert_eq!(world.refresh(&token).await.status, 200, "still valid");
@@ -660,17 +615,7 @@ async fn malformed_requests_are_invalid_request_or_unsupported_grant_type() {
 #[tokio::test]
 async fn a_store_failure_is_a_server_error_never_a_sign_in() {
     let world = SignInWorld::new().await;
-    let endpoint = token_service::oauth::UserTokenEndpoint::new(
-        world.clients.clone(),
-        Arc::new(BrokenUsers),
-        world.sessions.clone(),
-        world.keys.clone(),
-        token_service::testing::sign_in::token_settings(),
-        SignInSettings {
-            argon2: cheap_argon2(),
-            ..SignInSettings::default()
-        },
-    );
+    let endpoint = world.endpoint_with(Arc::new(BrokenUsers), cheap_sign_in_settings());
     let body = world
         .app_form()
         .password_grant("ann@example.org", DEFAULT_PASSWORD)

@@ -9,11 +9,12 @@ pub mod user_token;
 pub mod whoami;
 
 use lambda_http::http::StatusCode;
-use lambda_http::http::header::HeaderName;
+use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName};
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
 
 use crate::http::HttpResponse;
+use crate::oauth::TokenRequest;
 
 /// A handler's answer as the runtime's `Result`: every outcome, failures included, is already an
 /// HTTP response.
@@ -30,6 +31,15 @@ pub fn to_lambda_response(response: HttpResponse) -> Response<Body> {
     builder
         .body(Body::Text(response.body))
         .unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+/// The parts of a token request the OAuth endpoints read.
+fn token_request(request: &Request) -> TokenRequest<'_> {
+    TokenRequest {
+        content_type: header(request, CONTENT_TYPE),
+        authorization: header(request, AUTHORIZATION),
+        body: body_bytes(request.body()),
+    }
 }
 
 fn body_bytes(body: &Body) -> &[u8] {

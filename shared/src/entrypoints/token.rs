@@ -2,11 +2,10 @@
 //! answer out.
 
 use lambda_http::http::Method;
-use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use lambda_http::{Body, Request, Response};
 
-use super::{body_bytes, header, to_lambda_response};
-use crate::oauth::{OAuthError, TokenEndpoint, TokenEndpointKind, TokenRequest};
+use super::{to_lambda_response, token_request};
+use crate::oauth::{OAuthError, TokenEndpoint, TokenEndpointKind};
 
 /// Serves `POST /v1/token` and `POST /oauth/v2/token`. The path is matched by suffix so that a
 /// REST API stage prefix (`/prod/v1/token`) routes the same way.
@@ -22,10 +21,6 @@ pub async fn handle_token_request(endpoint: &TokenEndpoint, request: Request) ->
     if request.method() != Method::POST {
         return to_lambda_response(OAuthError::route_not_found(Some("POST")));
     }
-    let token_request = TokenRequest {
-        content_type: header(&request, CONTENT_TYPE),
-        authorization: header(&request, AUTHORIZATION),
-        body: body_bytes(request.body()),
-    };
+    let token_request = token_request(&request);
     to_lambda_response(endpoint.handle(kind, token_request).await)
 }

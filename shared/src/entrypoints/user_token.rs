@@ -2,11 +2,10 @@
 //! answer out.
 
 use lambda_http::http::Method;
-use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use lambda_http::{Body, Request, Response};
 
-use super::{body_bytes, header, to_lambda_response};
-use crate::oauth::{OAuthError, TokenRequest, UserTokenEndpoint};
+use super::{to_lambda_response, token_request};
+use crate::oauth::{OAuthError, UserTokenEndpoint};
 
 enum Route {
     Token,
@@ -35,11 +34,7 @@ pub async fn handle_user_token_request(
     if request.method() != Method::POST {
         return to_lambda_response(OAuthError::route_not_found(Some("POST")));
     }
-    let token_request = TokenRequest {
-        content_type: header(&request, CONTENT_TYPE),
-        authorization: header(&request, AUTHORIZATION),
-        body: body_bytes(request.body()),
-    };
+    let token_request = token_request(&request);
     to_lambda_response(match route {
         Route::Token => endpoint.token(token_request).await,
         Route::Revoke => endpoint.revoke(token_request).await,

@@ -26,7 +26,9 @@ use crate::config::SignInSettings;
 use crate::domain::session::NewSession;
 use crate::domain::time::now_unix;
 use crate::domain::user::normalize_email;
-use crate::domain::{Client, GrantType, PasswordHasher, RefreshToken, Session, User, hash_secret};
+use crate::domain::{
+    Client, GrantType, PasswordHasher, RefreshToken, SecretHash, Session, User, hash_secret,
+};
 use crate::http::HttpResponse;
 use crate::keys::KeyCache;
 use crate::store::{ClientReader, SessionStore, StoreError, UserAccounts};
@@ -280,12 +282,7 @@ impl UserTokenEndpoint {
             return Err(refused(RefreshFailure::UnknownToken, None));
         }
         let presented = hash_secret(refresh_token);
-        let found = self
-            .sessions
-            .find_token(&presented)
-            .await
-            .map_err(|error| store_failed(error, "refresh token lookup"))?;
-        let Some((_, session)) = found else {
+        let Some(session) = self.session_of(&presented).await? else {
             return Err(refused(RefreshFailure::UnknownToken, None));
         };
         match check_session(client, &session, &presented, now) {
@@ -346,10 +343,7 @@ impl UserTokenEndpoint {
     }
 
     async fn revoke_for_reuse(&self, session: &Session, now: i64) -> Result<(), OAuthError> {
-        self.sessions
-            .revoke_session(&session.session_id, now)
-            .await
-            .map_err(|error| store_failed(error, "revoking a session on refresh-token reuse"))?;
+        self.revoke_session(session, now).await?;
         tracing::warn!(
             session_id = %session.session_id,
             user_id = %session.user_id,
@@ -357,6 +351,23 @@ impl UserTokenEndpoint {
             "refresh token reuse: the session is revoked"
         );
         Ok(())
+    }
+
+    /// The session of a presented refresh token, if the token is one of ours.
+    async fn session_of(&self, token_hash: &SecretHash) -> Result<Option<Session>, OAuthError> {
+        self.sessions
+            .find_token(token_hash)
+            .await
+            .map(|found| found.map(|(_, session)| session))
+            .map_err(|error| store_failed(error, "refresh token lookup"))
+    }
+
+    /// Revokes the session and with it every refresh token of its family.
+    async fn revoke_session(&self, session: &Session, now: i64) -> Result<(), OAuthError> {
+        self.sessions
+            .revoke_session(&session.session_id, now)
+            .await
+            .map_err(|error| store_failed(error, "revoking a session"))
     }
 
     async fn mint(
@@ -392,17 +403,9 @@ impl UserTokenEndpoint {
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         if token.len() <= MAX_REFRESH_TOKEN_LEN {
-            let found = self
-                .sessions
-                .find_token(&hash_secret(token))
-                .await
-                .map_err(|error| store_failed(error, "refresh token lookup"))?;
-            match found {
-                Some((_, session)) if session.client_id == client.client_id => {
-                    self.sessions
-                        .revoke_session(&session.session_id, now)
-                        .await
-                        .map_err(|error| store_failed(error, "revoking a session"))?;
+            match self.session_of(&hash_secret(token)).await? {
+                Some(session) if session.client_id == client.client_id => {
+                    self.revoke_session(&session, now).await?;
                     tracing::info!(
                         client_id = %client.client_id,
                         session_id = %session.session_id,
@@ -410,7 +413,7 @@ impl UserTokenEndpoint {
                         "session revoked"
                     );
                 }
-                Some((_, session)) => tracing::info!(
+                Some(session) => tracing::info!(
                     client_id = %client.client_id,
                     session_id = %session.session_id,
                     "revocation of another client's token ignored"

@@ -13,7 +13,8 @@ use crate::http::HttpResponse;
 use crate::keys::{KeyCache, SigningAlgorithm};
 use crate::oauth::{TokenRequest, UserTokenEndpoint};
 use crate::store::memory::{MemoryClientStore, MemorySessionStore, MemoryUserStore};
-use crate::store::{ClientStore, SessionStore, UserStore};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{ClientStore, SessionStore, UserAccounts, UserStore};
 use crate::tokens::TokenSettings;
 
 pub const SIGN_IN_ISSUER: &str = "https://auth.example.test";
@@ -37,6 +38,18 @@ impl SignInWorld {
     /// In-memory stores, ES256 keys, cheap argon2id.
     pub async fn new() -> Self {
         Self::in_memory(SigningAlgorithm::ES256, cheap_argon2()).await
+    }
+
+    /// One SQLite store serving clients, users and sessions; keys of `alg`, cheap argon2id.
+    pub async fn sqlite(store: Arc<SqliteStore>, alg: SigningAlgorithm) -> Self {
+        Self::with_stores(
+            store.clone(),
+            store.clone(),
+            store,
+            cheap_sign_in_settings(),
+            alg,
+        )
+        .await
     }
 
     /// In-memory stores, keys of `alg`, argon2id with `argon2`.
@@ -96,6 +109,33 @@ impl SignInWorld {
         }
     }
 
+    /// Registers and stores `new` as it is (no grants added): (client, secret).
+    pub async fn register(&self, new: NewClient) -> IssuedCredentials {
+        let issued = register(new, now_unix()).expect("a valid client");
+        self.clients
+            .create(&issued.client)
+            .await
+            .expect("storing the client");
+        issued
+    }
+
+    /// Another endpoint over this world's clients, sessions and keys, with other users and
+    /// settings.
+    pub fn endpoint_with(
+        &self,
+        users: Arc<dyn UserAccounts>,
+        settings: SignInSettings,
+    ) -> UserTokenEndpoint {
+        UserTokenEndpoint::new(
+            self.clients.clone(),
+            users,
+            self.sessions.clone(),
+            self.keys.clone(),
+            token_settings(),
+            settings,
+        )
+    }
+
     /// The app's credentials in the body.
     pub fn app_form(&self) -> TokenForm {
         TokenForm::credentials(&self.app.client.client_id, &self.app.client_secret)
@@ -137,6 +177,19 @@ fn form_request(body: &str) -> TokenRequest<'_> {
         authorization: None,
         body: body.as_bytes(),
     }
+}
+
+/// The default sign-in settings with cheap argon2id.
+pub fn cheap_sign_in_settings() -> SignInSettings {
+    SignInSettings {
+        argon2: cheap_argon2(),
+        ..SignInSettings::default()
+    }
+}
+
+/// `client_secret_post` credentials of a registered client.
+pub fn credentials_of(issued: &IssuedCredentials) -> TokenForm {
+    TokenForm::credentials(&issued.client.client_id, &issued.client_secret)
 }
 
 pub fn token_settings() -> TokenSettings {
