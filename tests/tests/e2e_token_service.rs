@@ -9,32 +9,8 @@ use token_service::admin::clients::NewClient;
 use token_service::testing::basic;
 use token_service::testing::unique_name;
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-/// Sends the request: (status, headers, JSON body).
-async fn send(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.text().await.unwrap();
-    let json =
-        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({status}): {body}"));
-    (status, headers, json)
-}
-
-/// `GET url`: (status, headers, JSON body).
-async fn get(url: String) -> (u16, reqwest::header::HeaderMap, Value) {
-    send(http().get(url)).await
-}
-
-fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
+mod support;
+use support::{get, header, http, send};
 
 #[tokio::test]
 async fn v1_token_with_credentials_in_the_body() {

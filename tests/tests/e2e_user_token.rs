@@ -1,38 +1,17 @@
 //! End-user sign-in end to end through `cargo lambda watch` (started by `make test`): the real
 //! user-token function on `POST /v2/token` and `POST /v2/revoke`, the SQLite store and key file
-//! the functions were started with, then the real authorizer with the user's access token.
+//! the functions were started with. (The authorizer's side, with the user's tokens, is in
+//! authorizer_e2e.rs.)
 
 use integration_tests::e2e_store::{register_e2e_app, register_e2e_user};
 use integration_tests::lambda_endpoint;
 use serde_json::Value;
 use token_service::testing::basic;
 
+mod support;
+use support::{header, http, send};
+
 const PASSWORD: &str = "a long enough password";
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-/// Sends the request: (status, headers, body as JSON, or Null when empty).
-async fn send(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.text().await.unwrap();
-    let json = if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({status}): {body}"))
-    };
-    (status, headers, json)
-}
-
-fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
 
 async fn post_form(path: &str, form: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Value) {
     send(
