@@ -4,7 +4,6 @@
 
 use integration_tests::e2e_store::register_e2e_client;
 use integration_tests::lambda_endpoint;
-use serde_json::Value;
 use token_service::admin::clients::NewClient;
 use token_service::testing::basic;
 use token_service::testing::unique_name;
