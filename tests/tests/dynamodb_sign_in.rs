@@ -520,3 +520,48 @@ async fn corrupt_items_are_errors() {
     let found = t.sessions.find_token(&token.hash()).await;
     assert!(matches!(found, Err(StoreError::Backend(_))), "{found:?}");
 }
+
+/// The user-token endpoint over the DynamoDB stores: a rotated refresh token that comes back
+/// revokes its whole family, and the newest token with it.
+#[tokio::test]
+async fn on_dynamodb_reuse_of_a_rotated_token_revokes_the_family() {
+    use token_service::keys::SigningAlgorithm;
+    use token_service::testing::sign_in::{SignInWorld, cheap_sign_in_settings};
+
+    let (clients, _) = integration_tests::dynamodb::moto_dynamodb_stores(
+        &unique_name("clients"),
+        &unique_name("api-keys"),
+    )
+    .await;
+    let (users, sessions) =
+        moto_sign_in_stores(&unique_name("users"), &unique_name("sessions")).await;
+    let world = SignInWorld::with_stores(
+        Arc::new(clients),
+        Arc::new(users),
+        Arc::new(sessions),
+        cheap_sign_in_settings(),
+        SigningAlgorithm::ES256,
+    )
+    .await;
+    let refresh_token =
+        |body: &serde_json::Value| body["refresh_token"].as_str().unwrap().to_string();
+    let first = refresh_token(&world.sign_in().await);
+    let rotated = world.refresh(&first).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let second = refresh_token(&serde_json::from_str(&rotated.body).unwrap());
+
+    assert_eq!(
+        world.refresh(&first).await.status,
+        400,
+        "the rotated token is spent"
+    );
+    let newest = world.refresh(&second).await;
+    assert_eq!(newest.status, 400, "the family is revoked: {}", newest.body);
+    let (_, session) = world
+        .sessions
+        .find_token(&token_service::domain::hash_secret(&second))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(session.revoked_at.is_some());
+}
