@@ -55,7 +55,7 @@ bench: tools ## criterion benchmarks and the authorizer cold start
 	cargo build --profile bench -p authorizer
 	$(VENV)/bin/python functions/authorizer/scripts/cold_start.py $(TARGET_DIR)/release/authorizer --runs 30
 
-tools: $(VENV)/.installed ## install cargo-lambda, moto and cfn-lint into .tools/
+tools: $(VENV)/.installed ## install cargo-lambda, moto, cfn-lint and schemathesis into .tools/
 
 $(VENV)/.installed: tools-requirements.txt
 	python3 -m venv $(VENV)
