@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`; `make check` for the edit-test
-# loop. Everything else they need (cargo-lambda, moto, cfn-lint) is installed from PyPI into
+# loop. Everything else they need (cargo-lambda, moto, cfn-lint, schemathesis) is installed from PyPI into
 # .tools/ (git-ignored).
 
 SHELL := /bin/bash
