@@ -268,7 +268,10 @@ fn collapsing(path: &str) -> String {
     remove_dot_segments(&format!("/{}", segments.join("/")))
 }
 
-const NORMALISERS: [(&str, fn(&str) -> String); 3] = [
+/// How one kind of backend rewrites a path before routing it.
+type Normaliser = fn(&str) -> String;
+
+const NORMALISERS: [(&str, Normaliser); 3] = [
     ("rfc3986", rfc3986),
     ("java", java),
     ("collapsing", collapsing),
