@@ -8,14 +8,18 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
+use token_service::config::HttpApiResponse;
 use token_service::domain::time::now_unix;
+use token_service::entrypoints::authorizer::AuthorizerFailure;
 use token_service::entrypoints::authorizer::{AuthorizerEvent, EventShape, method_and_path};
 use token_service::keys::{KeySet, SigningAlgorithm};
 use token_service::oauth::client_auth::{ClientAuthMethod, presented_credentials};
 use token_service::oauth::form::{Form, MAX_BODY_BYTES};
-use token_service::testing::authorizer::{API_KEY_HEADER, AUDIENCE, ISSUER, token_settings};
+use token_service::testing::authorizer::{
+    API_KEY_HEADER, AUDIENCE, ISSUER, answer, handler, request_authorizer, token_settings,
+};
 use token_service::testing::events::{ALL_SHAPES, Shape, event};
-use token_service::testing::{FORM_URLENCODED, TokenForm, basic, client, key_document};
+use token_service::testing::{FORM_URLENCODED, TokenForm, basic, client, key_cache, key_document};
 use token_service::tokens::{AccessTokenVerifier, mint_access_token};
 
 const CASES: u32 = 512;
@@ -287,6 +291,26 @@ fn damaged_event() -> impl Strategy<Value = Value> {
         })
 }
 
+/// The whole authorizer's answer to `event`, with the default policy and a token nobody signed.
+fn authorizer_answer(event: Value) -> Result<Value, AuthorizerFailure> {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    });
+    let handler = handler(
+        request_authorizer(key_cache(SigningAlgorithm::ES256)),
+        HttpApiResponse::Simple,
+    );
+    runtime.block_on(answer(&handler, event))
+}
+
+fn is_allow(answer: &Value) -> bool {
+    answer["isAuthorized"] == Value::Bool(true) || answer.to_string().contains("\"Allow\"")
+}
+
 fn parse_every_way(event: &Value) -> Result<(), TestCaseError> {
     let _ = EventShape::detect(event);
     for shape in [
@@ -320,6 +344,15 @@ proptest! {
     }
 
     #[test]
+    fn the_authorizer_never_panics_on_and_never_allows_events_without_a_valid_token(
+        value in prop_oneof![json_value(), damaged_event()],
+    ) {
+        if let Ok(answer) = authorizer_answer(value) {
+            prop_assert!(!is_allow(&answer), "{}", answer);
+        }
+    }
+
+    #[test]
     fn arbitrary_arns_never_panic_the_arn_reader(arn in any::<String>()) {
         if let Some((method, path)) = method_and_path(&arn) {
             prop_assert!(path.starts_with('/'));
@@ -336,5 +369,16 @@ proptest! {
         let arn = format!("arn:aws:execute-api:eu-west-1:123456789012:api-id/{stage}/{method}{path}");
         let expected = if path.is_empty() { "/".to_string() } else { path.clone() };
         prop_assert_eq!(method_and_path(&arn), Some((method, expected)));
+    }
+}
+
+/// The property above would see an allow: a real token on an allowed route is one.
+#[test]
+fn an_allow_is_recognised_as_one() {
+    let bearer = format!("Bearer {}", valid_token());
+    for shape in ALL_SHAPES {
+        let e = event(shape, "GET", "/v1/whoami", Some(&bearer), None);
+        let answer = authorizer_answer(e).expect("an answer");
+        assert!(is_allow(&answer), "{shape:?}: {answer}");
     }
 }

@@ -30,6 +30,7 @@ const ORDINARY: &[&str] = &[
     "a.b",
     "a%20b",
     "a%40b",
+    "a%3Fb",
 ];
 
 /// Segments some backend reads differently: every trick we know of.
@@ -71,6 +72,9 @@ const TRICKS: &[&str] = &[
     " ..",
     "%6cp-2",
     "%2D",
+    "?",
+    "lp-1?/../lp-2",
+    "#",
 ];
 
 /// Where a generated path starts, so that allowed paths are common enough to test.
@@ -256,10 +260,12 @@ fn java(path: &str) -> String {
     remove_dot_segments(&strip_path_parameters(&decoded))
 }
 
-/// Go's `path.Clean`, Node's `path.normalize`, and friends: decode twice (a proxy and then the
-/// application), `\` as `/`, trim each segment (old Spring matching), collapse `//`, resolve dots.
+/// Go's `path.Clean`, Node's `path.normalize`, and friends: the path parsed as a URL again (cut
+/// at a raw `?` or `#`), decoded twice (a proxy and then the application), `\` as `/`, each
+/// segment trimmed (old Spring matching), `//` collapsed, dots resolved.
 fn collapsing(path: &str) -> String {
-    let decoded = decode_strict(&decode_strict(path)).replace('\\', "/");
+    let reparsed = path.split(['?', '#']).next().unwrap_or("");
+    let decoded = decode_strict(&decode_strict(reparsed)).replace('\\', "/");
     let segments: Vec<&str> = decoded
         .split('/')
         .map(str::trim)
@@ -312,6 +318,22 @@ proptest! {
 
     #[test]
     fn an_end_user_reaches_nothing_outside_its_own_subtree(path in generated_path()) {
+        if allows(&path, &end_user()) {
+            assert_means_the_same_everywhere(&path, end_user_may_reach)?;
+        }
+    }
+
+    /// Any printable ASCII after an allowed prefix, and any string at all: no panic, and the
+    /// same promise for whatever is allowed.
+    #[test]
+    fn random_text_after_an_allowed_prefix_keeps_the_promise(
+        prefix in prop::sample::select(PREFIXES),
+        rest in prop_oneof!["[ -~]{0,40}", any::<String>()],
+    ) {
+        let path = format!("{prefix}/{rest}");
+        if allows(&path, &labelpartner_client()) {
+            assert_means_the_same_everywhere(&path, labelpartner_may_reach)?;
+        }
         if allows(&path, &end_user()) {
             assert_means_the_same_everywhere(&path, end_user_may_reach)?;
         }

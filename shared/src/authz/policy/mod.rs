@@ -34,9 +34,10 @@
 //! A path that could mean something else to the service behind the gateway is denied before any
 //! rule is looked at (`path.rs` says why for each case): empty, `.`, `..` or dots-only
 //! segments (so no `//` and no trailing `/`); `;` anywhere (Java's path parameters: `..;` is
-//! `..` there); `\`; a segment with a leading or trailing space; control characters and
-//! anything not ASCII, raw or percent-encoded (so no overlong UTF-8 such as `%C0%AE`); a
-//! percent-encoded `/`, `\`, `.`, `%`, `;` or unreserved character; a malformed escape.
+//! `..` there); `\`; a raw `?` or `#`; a segment with a leading or trailing space; control
+//! characters and anything not ASCII, raw or percent-encoded (so no overlong UTF-8 such as
+//! `%C0%AE`); a percent-encoded `/`, `\`, `.`, `%`, `;` or unreserved character; a malformed
+//! escape.
 
 use serde::Deserialize;
 
@@ -578,6 +579,9 @@ mod tests {
             "/v1/labelpartners/lp-1/..\\lp-2",
             "/v1/labelpartners/lp-1/..%5Clp-2",
             "/v1/labelpartners/lp-1/x/..",
+            // Raw `?` and `#` cut the path for a backend that parses it as a URL again.
+            "/v1/labelpartners/lp-1/a?b",
+            "/v1/labelpartners/lp-1/a#b",
             "/v1/labelpartners/lp-1/x/.",
         ] {
             assert_eq!(
@@ -589,6 +593,7 @@ mod tests {
         for path in [
             "/v1/labelpartners/lp-1/a%20b",
             "/v1/labelpartners/lp-1/a%40b%3Ac",
+            "/v1/labelpartners/lp-1/a%3Fb%23c",
             "/v1/labelpartners/lp-1/a.b",
             "/v1/labelpartners/lp-1/v1.2/x",
         ] {

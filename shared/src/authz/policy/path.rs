@@ -87,6 +87,8 @@ pub(super) fn split_path(path: &str) -> Option<Vec<&str>> {
 /// - `;` anywhere: Java servlet containers strip `;…` path parameters, so `..;` is `..` and
 ///   `lp-1;x` is `lp-1` there;
 /// - `\`: some backends read it as `/`;
+/// - a raw `?` or `#` (API Gateway never leaves one in a path): a backend that parses the path
+///   as a URL again cuts it there;
 /// - a leading or trailing space: older Spring path matching trims segments (CVE-2016-5007);
 /// - control characters and anything not ASCII, raw or percent-encoded: backends differ in
 ///   charset, lenient (overlong) UTF-8 decoding (`%C0%AE` is `.` to some) and Unicode folding;
@@ -121,6 +123,10 @@ fn decode_segment(segment: &str) -> Option<Vec<u8>> {
             value
         } else {
             i += 1;
+            // Raw, they end the path for a backend that parses it as a URL again.
+            if matches!(bytes[i - 1], b'?' | b'#') {
+                return None;
+            }
             bytes[i - 1]
         };
         if !is_plain_ascii(byte) || matches!(byte, b'\\' | b';') {
