@@ -530,6 +530,7 @@ mod tests {
             "/v1/a%00",
             "/v1/a%",
             "/v1/a%zz",
+            "/v1/a%+4",
             "/v1/a\nb",
             "v1/no-leading-slash",
             "",

@@ -114,20 +114,20 @@ fn decode_segment(segment: &str) -> Option<Vec<u8>> {
     let mut i = 0;
     while i < bytes.len() {
         let byte = if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            let value = u8::from_str_radix(hex, 16).ok()?;
+            let value = hex_byte(bytes.get(i + 1..i + 3)?)?;
             if !may_be_percent_encoded(value) {
                 return None;
             }
             i += 3;
             value
         } else {
-            i += 1;
+            let raw = bytes[i];
             // Raw, they end the path for a backend that parses it as a URL again.
-            if matches!(bytes[i - 1], b'?' | b'#') {
+            if matches!(raw, b'?' | b'#') {
                 return None;
             }
-            bytes[i - 1]
+            i += 1;
+            raw
         };
         if !is_plain_ascii(byte) || matches!(byte, b'\\' | b';') {
             return None;
@@ -135,6 +135,14 @@ fn decode_segment(segment: &str) -> Option<Vec<u8>> {
         decoded.push(byte);
     }
     Some(decoded)
+}
+
+/// Exactly two hex digits (`from_str_radix` alone would also take a sign, as in `%+1`).
+fn hex_byte(digits: &[u8]) -> Option<u8> {
+    if !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u8::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
 /// Printable ASCII or a space.
