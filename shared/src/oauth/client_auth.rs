@@ -2,7 +2,8 @@
 //! both, with one uniform failure.
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use std::borrow::Cow;
 
 use super::error::OAuthError;
@@ -77,6 +78,13 @@ pub fn presented_credentials(
     }
 }
 
+/// Standard base64 with or without its `=` padding: RFC 7617 asks for padding, but some clients
+/// leave it out, and the decoded bytes are the same either way.
+const BASIC_CREDENTIALS: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1 / RFC 7617. The scheme
 /// name is case-insensitive.
 fn parse_basic(header: &str) -> Option<(String, String)> {
@@ -84,7 +92,7 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = BASIC_CREDENTIALS.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     let id = form_url_decode(id)?;
@@ -226,6 +234,32 @@ mod tests {
     }
 
     #[test]
+    fn basic_credentials_may_leave_out_the_base64_padding() {
+        // Five, six and seven bytes: one `=` of padding, none, and two.
+        for (id, secret) in [("abc", "s"), ("abcd", "s"), ("abcde", "s")] {
+            let padded = basic(id, secret);
+            let unpadded = padded.trim_end_matches('=');
+            for header in [padded.as_str(), unpadded] {
+                let p = presented_credentials(Some(header), &Form::default()).unwrap();
+                assert_eq!(
+                    (p.client_id.as_str(), p.secret.as_str()),
+                    (id, secret),
+                    "{header}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn basic_credentials_with_padding_beyond_the_data_are_refused() {
+        let padded = basic("abc", "s");
+        for header in [format!("{padded}="), format!("{padded}==")] {
+            let e = presented_credentials(Some(&header), &Form::default()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidClient, "{header}");
+        }
+    }
+
+    #[test]
     fn basic_scheme_is_case_insensitive() {
         let header = basic("abc", "s").replacen("Basic", "bAsIc", 1);
         assert!(presented_credentials(Some(&header), &Form::default()).is_ok());
@@ -253,7 +287,7 @@ mod tests {
             "Basic !!!",
             "Basic ",
             "Bearer abc",
-            &format!("Basic {}", STANDARD.encode("nocolon")),
+            &format!("Basic {}", BASIC_CREDENTIALS.encode("nocolon")),
         ] {
             let e = presented_credentials(Some(header), &Form::default()).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidClient, "{header}");

@@ -1,15 +1,18 @@
 //! Access-token verification per RFC 8725 and RFC 9068: the key and its algorithm come from our
 //! key set by `kid`, never from the token; `typ` must be `at+jwt`; `iss`, `aud`, `exp` and `nbf`
-//! are checked with a bounded leeway; oversized tokens are refused before any parsing.
+//! are checked with a bounded leeway, and so is `iat` (a token issued in the future was not
+//! issued by us, whose clock it would contradict); oversized tokens are refused before any
+//! parsing.
 
 use jsonwebtoken::{Validation, decode, decode_header};
 
 use super::AccessTokenClaims;
+use crate::domain::time::now_unix;
 use crate::keys::{KeyCache, KeyError, KeySet, VerificationKey};
 
 /// Our tokens are well under 2 KiB; 8 KiB leaves room and still bounds the work.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
-/// Clock skew tolerated on `exp` and `nbf` (RFC 8725 asks for a small one).
+/// Clock skew tolerated on `exp`, `nbf` and `iat` (RFC 8725 asks for a small one).
 pub const MAX_LEEWAY_SECONDS: u64 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +33,8 @@ pub enum VerifyError {
     Expired,
     #[error("the token is not valid yet")]
     NotYetValid,
+    #[error("the token claims to be issued in the future")]
+    IssuedInFuture,
     #[error("the token was issued by someone else")]
     WrongIssuer,
     #[error("the token is meant for another audience")]
@@ -97,9 +102,15 @@ impl AccessTokenVerifier {
         }
         let mut validation = self.validation_template.clone();
         validation.algorithms = vec![key.alg.jsonwebtoken()];
-        decode::<AccessTokenClaims>(token, &key.key, &validation)
+        let claims = decode::<AccessTokenClaims>(token, &key.key, &validation)
             .map(|data| data.claims)
-            .map_err(classify)
+            .map_err(classify)?;
+        // jsonwebtoken checks `exp` and `nbf` only.
+        let leeway = i64::try_from(validation.leeway).unwrap_or(0);
+        if claims.iat > now_unix().saturating_add(leeway) {
+            return Err(VerifyError::IssuedInFuture);
+        }
+        Ok(claims)
     }
 }
 
@@ -142,5 +153,59 @@ fn classify(error: jsonwebtoken::errors::Error) -> VerifyError {
         ErrorKind::InvalidAlgorithm => VerifyError::AlgorithmMismatch,
         ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => VerifyError::InvalidClaims,
         _ => VerifyError::Malformed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::SigningAlgorithm;
+    use crate::testing::authorizer::token_settings;
+    use crate::testing::{client, key_document};
+    use crate::tokens::{mint_access_token, sign_jwt};
+
+    const LEEWAY: u64 = 30;
+
+    fn keys() -> KeySet {
+        KeySet::from_document(&key_document(SigningAlgorithm::ES256)).unwrap()
+    }
+
+    fn verifier() -> AccessTokenVerifier {
+        let settings = token_settings();
+        AccessTokenVerifier::new(&settings.issuer, &settings.audience, LEEWAY)
+    }
+
+    /// A token minted now, valid in every other respect, whose `iat` is `seconds` from now.
+    fn issued_in(keys: &KeySet, seconds: i64) -> String {
+        let now = now_unix();
+        let mut claims =
+            mint_access_token(&token_settings(), keys, &client("c1").build(), &[], now)
+                .unwrap()
+                .claims;
+        claims.iat = now + seconds;
+        sign_jwt(keys.access_token_header(), keys.signer(), &claims).unwrap()
+    }
+
+    #[test]
+    fn a_token_issued_beyond_the_leeway_in_the_future_is_refused() {
+        let keys = keys();
+        for seconds in [LEEWAY as i64 + 5, 3600, 365 * 24 * 3600] {
+            assert_eq!(
+                verifier().verify(&keys, &issued_in(&keys, seconds)),
+                Err(VerifyError::IssuedInFuture),
+                "{seconds}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_issued_within_the_leeway_or_in_the_past_verifies() {
+        let keys = keys();
+        for seconds in [-600, 0, LEEWAY as i64 - 5] {
+            assert!(
+                verifier().verify(&keys, &issued_in(&keys, seconds)).is_ok(),
+                "{seconds}"
+            );
+        }
     }
 }

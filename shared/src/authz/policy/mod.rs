@@ -29,9 +29,15 @@
 //!
 //! A request is allowed when at least one rule that matches its method and path allows the
 //! caller; admin callers pass every rule's caller, `{labelpartner}` and `{sub}` conditions. A
-//! request that no rule matches is denied, and so is a path that could mean something else to
-//! the service behind the gateway (`.`/`..` or empty segments, encoded `/`, `\`, `.` or `%`,
-//! control characters): the order of the rules never matters.
+//! request that no rule matches is denied: the order of the rules never matters.
+//!
+//! A path that could mean something else to the service behind the gateway is denied before any
+//! rule is looked at (`path.rs` says why for each case): empty, `.`, `..` or dots-only
+//! segments (so no `//` and no trailing `/`); `;` anywhere (Java's path parameters: `..;` is
+//! `..` there); `\`; a raw `?` or `#`; a segment with a leading or trailing space; control
+//! characters and anything not ASCII, raw or percent-encoded (so no overlong UTF-8 such as
+//! `%C0%AE`); a percent-encoded `/`, `\`, `.`, `%`, `;` or unreserved character; a malformed
+//! escape.
 
 use serde::Deserialize;
 
@@ -524,6 +530,7 @@ mod tests {
             "/v1/a%00",
             "/v1/a%",
             "/v1/a%zz",
+            "/v1/a%+4",
             "/v1/a\nb",
             "v1/no-leading-slash",
             "",
@@ -538,6 +545,61 @@ mod tests {
         assert!(allowed(&p, "GET", "/v1/a%20b", &admin()));
         let too_long = format!("/{}", "a/".repeat(100));
         assert!(!allowed(&p, "GET", &too_long, &admin()));
+    }
+
+    #[test]
+    fn paths_java_or_lenient_decoders_would_resolve_elsewhere_are_denied() {
+        let p = one_rule("*", "/v1/labelpartners/{labelpartner}/**", "labelpartner");
+        let caller = lp("lp-1");
+        for path in [
+            // Path parameters: Tomcat, Jetty and Spring strip `;…`, so `..;` climbs there.
+            "/v1/labelpartners/lp-1/..;/lp-2/x",
+            "/v1/labelpartners/lp-1/..;x/lp-2",
+            "/v1/labelpartners/lp-1;a/x",
+            "/v1/labelpartners/lp-1/;x",
+            "/v1/labelpartners/lp-1/..%3B/lp-2",
+            "/v1/labelpartners/lp-1/..%3b/lp-2",
+            // Overlong and invalid UTF-8: `%C0%AE` is `.` and `%C0%AF` is `/` to a lenient decoder.
+            "/v1/labelpartners/lp-1/%C0%AE%C0%AE/lp-2",
+            "/v1/labelpartners/lp-1/%E0%80%AE%E0%80%AE/lp-2",
+            "/v1/labelpartners/lp-1/..%C0%AFlp-2",
+            "/v1/labelpartners/lp-1/%ED%A0%80",
+            "/v1/labelpartners/lp-1/%FF",
+            // Not ASCII at all, raw or encoded: charsets and Unicode folding differ.
+            "/v1/labelpartners/lp-1/%EF%BC%8E%EF%BC%8E/lp-2",
+            "/v1/labelpartners/lp-1/caf\u{e9}",
+            "/v1/labelpartners/lp-1/caf%C3%A9",
+            // Encoded NUL and unreserved characters; dots only; spaces a trimming matcher drops.
+            "/v1/labelpartners/lp-1/a%00",
+            "/v1/labelpartners/%6cp-1/x",
+            "/v1/labelpartners/lp%2D1/x",
+            "/v1/labelpartners/lp-1/...",
+            "/v1/labelpartners/lp-1/%20../lp-2",
+            "/v1/labelpartners/lp-1/..%20/lp-2",
+            "/v1/labelpartners/lp-1/ ../lp-2",
+            "/v1/labelpartners/lp-1/..\\lp-2",
+            "/v1/labelpartners/lp-1/..%5Clp-2",
+            "/v1/labelpartners/lp-1/x/..",
+            // Raw `?` and `#` cut the path for a backend that parses it as a URL again.
+            "/v1/labelpartners/lp-1/a?b",
+            "/v1/labelpartners/lp-1/a#b",
+            "/v1/labelpartners/lp-1/x/.",
+        ] {
+            assert_eq!(
+                p.evaluate("GET", path, &caller),
+                PolicyDecision::Deny(DenyReason::UnsafePath),
+                "{path:?}"
+            );
+        }
+        for path in [
+            "/v1/labelpartners/lp-1/a%20b",
+            "/v1/labelpartners/lp-1/a%40b%3Ac",
+            "/v1/labelpartners/lp-1/a%3Fb%23c",
+            "/v1/labelpartners/lp-1/a.b",
+            "/v1/labelpartners/lp-1/v1.2/x",
+        ] {
+            assert!(allowed(&p, "GET", path, &caller), "{path:?}");
+        }
     }
 
     // ---- end users, `user` rules and `{sub}` ----------------------------------------------
@@ -602,15 +664,16 @@ mod tests {
         // Case variants, prefixes and extensions are other users.
         let upper = ALICE.to_uppercase();
         let short = &ALICE[..31];
-        for other in [
-            upper.as_str(),
-            short,
-            &format!("{ALICE}0"),
-            &format!("{ALICE};x"),
-        ] {
+        for other in [upper.as_str(), short, &format!("{ALICE}0")] {
             let path = format!("/v2/users/{other}/devices");
             assert_eq!(refusal(&p, "GET", &path, &alice), mismatch, "{other}");
         }
+        // A path parameter is the id to a Java backend: refused before any rule.
+        let with_parameter = format!("/v2/users/{ALICE};x/devices");
+        assert_eq!(
+            refusal(&p, "GET", &with_parameter, &alice),
+            Some(DenyReason::UnsafePath)
+        );
         // Another labelpartner's user with the same id is still only ever that id.
         assert!(allowed(
             &p,
@@ -754,11 +817,11 @@ mod tests {
                 "{path}"
             );
         }
-        // Percent-encoding is never decoded: an encoded id is not the id.
+        // An encoded id is the id to a backend that decodes it, and not to the policy.
         let encoded = format!("/v2/users/%61{}", &ALICE[1..]);
         assert_eq!(
             refusal(&p, "GET", &encoded, &alice),
-            Some(DenyReason::SubjectMismatch)
+            Some(DenyReason::UnsafePath)
         );
         // `/v2/users` itself names no user, so no `{sub}` rule matches it.
         assert_eq!(
