@@ -237,6 +237,23 @@ fn demo_is_idempotent_and_prints_working_credentials() {
     ));
 }
 
+/// `make run` keeps the printed credentials in `.local/demo.json`: owner-only even when an older
+/// run (or shell redirection) left it world-readable.
+#[cfg(unix)]
+#[test]
+fn demo_output_is_owner_only_even_when_the_file_exists() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("demo.json");
+    std::fs::write(&output, "{}").unwrap();
+    std::fs::set_permissions(&output, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let printed = ok_json(dir.path(), &["demo", "--output", output.to_str().unwrap()]);
+    let written: Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    assert_eq!(written, printed);
+    let mode = std::fs::metadata(&output).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
 async fn demo_sign_in_status(world: &SignInWorld, demo: &Value) -> u16 {
     let form = TokenForm::credentials(
         demo["ce_api"]["client_id"].as_str().unwrap(),
