@@ -34,6 +34,8 @@ pub enum KeyError {
     Source(String),
     #[error("the key set does not exist yet")]
     Missing,
+    #[error("the key set could not be loaded; retrying after a back-off")]
+    Unavailable,
     #[error("signing failed")]
     Signing,
 }
