@@ -81,9 +81,12 @@ pub async fn run(command: KeysCommand, boot: &Bootstrap) -> CliResult {
             Ok(summary(&document, window))
         }
         KeysCommand::Prune => {
-            let document = prune(&store.load().await?, now_unix(), window);
-            KeySet::from_document(&document)?;
-            store.save(&document).await?;
+            let loaded = store.load().await?;
+            let document = prune(&loaded, now_unix(), window);
+            if document != loaded {
+                KeySet::from_document(&document)?;
+                store.save(&document).await?;
+            }
             Ok(summary(&document, window))
         }
         KeysCommand::Show => Ok(summary(&store.load().await?, window)),
