@@ -31,7 +31,8 @@ run: tools ## the service on http://127.0.0.1:9000 (PORT=…), embedded store, d
 	cargo build --bins
 	@mkdir -p $(LOCAL)
 	@env $(LOCAL_ENV) $(AUTHCTL) keys init --if-missing > /dev/null
-	@env $(LOCAL_ENV) $(AUTHCTL) demo --credentials-file $(LOCAL)/demo-credentials.json > $(LOCAL)/demo.json
+	@env $(LOCAL_ENV) $(AUTHCTL) demo --credentials-file $(LOCAL)/demo-credentials.json \
+		--output $(LOCAL)/demo.json > /dev/null
 	@scripts/print-demo.sh $(LOCAL)/demo.json $(PORT)
 	cargo lambda watch --invoke-address 127.0.0.1 --invoke-port $(PORT) \
 		--env-vars $(subst $() ,$(comma),$(strip $(LOCAL_ENV)))

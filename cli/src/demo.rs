@@ -27,6 +27,9 @@ pub struct DemoArgs {
     /// Where the demo secrets are kept between runs
     #[arg(long, default_value = ".local/demo-credentials.json")]
     credentials_file: PathBuf,
+    /// Also write the printed credentials to this file, owner-only (0600) even when it exists
+    #[arg(long)]
+    output: Option<PathBuf>,
 }
 
 /// What the credentials file holds. A file of an older shape does not parse: its secrets are
@@ -116,6 +119,9 @@ pub async fn run(args: DemoArgs, boot: &Bootstrap) -> CliResult {
         user: Some(user),
     };
     write_private_file(&args.credentials_file, &serde_json::to_vec_pretty(&kept)?)?;
+    if let Some(output) = &args.output {
+        write_private_file(output, &serde_json::to_vec_pretty(&out)?)?;
+    }
     Ok(out)
 }
 

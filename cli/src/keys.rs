@@ -1,8 +1,12 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
+use std::time::Duration;
 use token_service::bootstrap::Bootstrap;
+use token_service::config::Settings;
 use token_service::domain::time::now_unix;
-use token_service::keys::{KeyError, KeySet, initial_document, rotate};
+use token_service::keys::{
+    KeyError, KeySet, KeySetDocument, KeyState, RetirementWindow, initial_document, prune, rotate,
+};
 
 use crate::CliResult;
 
@@ -14,41 +18,77 @@ pub enum KeysCommand {
         #[arg(long)]
         if_missing: bool,
     },
-    /// Promote next → current, current → previous, previous → retired; add a new next key
+    /// Promote next → current, current → previous; add a new next key. Previous keys stay
+    /// published until their retirement window has passed (shown as `published_until`)
     Rotate,
+    /// Retire the previous keys whose retirement window has passed, without rotating
+    Prune,
     /// Show the kids, algorithms and states (never private keys)
     Show,
 }
 
-fn summary(document: &token_service::keys::KeySetDocument) -> Value {
+/// The window of this deployment's settings: `authctl` reads the same variables as the
+/// functions, so give it the deployed `KEY_REFRESH_SECONDS`, `KEY_MAX_STALE_SECONDS` and
+/// `JWKS_MAX_AGE_SECONDS` when they are not the defaults.
+fn retirement_window(settings: &Settings) -> RetirementWindow {
+    RetirementWindow::new(
+        settings.key_refresh_interval,
+        settings.key_max_stale,
+        Duration::from_secs(settings.jwks_max_age.into()),
+    )
+}
+
+/// Every key without its private half; a `previous` key says until when it stays published,
+/// since the tokens it signed may still be valid until then.
+fn summary(document: &KeySetDocument, window: RetirementWindow) -> Value {
     json!({
-        "keys": document.keys.iter().map(|k| json!({
-            "kid": k.kid, "alg": k.alg, "state": k.state, "created_at": k.created_at
-        })).collect::<Vec<_>>()
+        "retirement_window_seconds": window.seconds(),
+        "keys": document.keys.iter().map(|k| {
+            let mut key = json!({
+                "kid": k.kid, "alg": k.alg, "state": k.state, "created_at": k.created_at
+            });
+            if let Some(stopped) = k.stopped_signing_at {
+                key["stopped_signing_at"] = stopped.into();
+                if k.state == KeyState::Previous {
+                    key["published_until"] = window.published_until(stopped).into();
+                }
+            }
+            key
+        }).collect::<Vec<_>>()
     })
 }
 
 pub async fn run(command: KeysCommand, boot: &Bootstrap) -> CliResult {
     let store = boot.key_store().await;
     let alg = boot.settings().signing_algorithm;
+    let window = retirement_window(boot.settings());
     match command {
         KeysCommand::Init { if_missing } => match store.load().await {
-            Ok(existing) if if_missing => Ok(summary(&existing)),
+            Ok(existing) if if_missing => Ok(summary(&existing, window)),
             Ok(_) => Err("a key set exists already: use `keys rotate`, or --if-missing".into()),
             Err(KeyError::Missing) => {
                 let document = initial_document(alg, now_unix())?;
                 KeySet::from_document(&document)?;
                 store.save(&document).await?;
-                Ok(summary(&document))
+                Ok(summary(&document, window))
             }
             Err(other) => Err(other.into()),
         },
         KeysCommand::Rotate => {
-            let document = rotate(&store.load().await?, alg, now_unix())?;
+            let document = rotate(&store.load().await?, alg, now_unix(), window)?;
             KeySet::from_document(&document)?;
             store.save(&document).await?;
-            Ok(summary(&document))
+            Ok(summary(&document, window))
         }
-        KeysCommand::Show => Ok(summary(&store.load().await?)),
+        KeysCommand::Prune => {
+            let loaded = store.load().await?;
+            let document = prune(&loaded, now_unix(), window);
+            if document != loaded {
+                KeySet::from_document(&document)?;
+                store.save(&document).await?;
+            }
+            Ok(summary(&document, window))
+        }
+        KeysCommand::Show => Ok(summary(&store.load().await?, window)),
     }
 }

@@ -206,6 +206,32 @@ fn keys_init_refuses_to_replace_a_key_set_and_rotate_promotes_next() {
     );
 }
 
+/// Two rotations in a row must not unpublish the key that signed until the first: its tokens
+/// live up to a day. `published_until` says until when it stays.
+#[test]
+fn keys_rotate_twice_and_prune_keep_a_key_whose_tokens_may_be_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = ok_json(dir.path(), &["keys", "init"]);
+    let first_kid = init["keys"][0]["kid"].clone();
+    ok_json(dir.path(), &["keys", "rotate"]);
+    let rotated = ok_json(dir.path(), &["keys", "rotate"]);
+    let pruned = ok_json(dir.path(), &["keys", "prune"]);
+    for shown in [&rotated, &pruned] {
+        let first = shown["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == first_kid)
+            .expect("the first key is still in the set");
+        assert_eq!(first["state"], "previous");
+        let published_until = first["published_until"].as_i64().unwrap();
+        assert!(
+            published_until > now_unix() + 86_400,
+            "a day-long token it signed may still be valid"
+        );
+    }
+}
+
 #[test]
 fn demo_is_idempotent_and_prints_working_credentials() {
     let dir = tempfile::tempdir().unwrap();
@@ -235,6 +261,23 @@ fn demo_is_idempotent_and_prints_working_credentials() {
         first["admin"]["client_secret"].as_str().unwrap(),
         now_unix()
     ));
+}
+
+/// `make run` keeps the printed credentials in `.local/demo.json`: owner-only even when an older
+/// run (or shell redirection) left it world-readable.
+#[cfg(unix)]
+#[test]
+fn demo_output_is_owner_only_even_when_the_file_exists() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("demo.json");
+    std::fs::write(&output, "{}").unwrap();
+    std::fs::set_permissions(&output, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let printed = ok_json(dir.path(), &["demo", "--output", output.to_str().unwrap()]);
+    let written: Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    assert_eq!(written, printed);
+    let mode = std::fs::metadata(&output).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
 }
 
 async fn demo_sign_in_status(world: &SignInWorld, demo: &Value) -> u16 {

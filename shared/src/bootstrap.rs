@@ -219,7 +219,10 @@ impl Bootstrap {
     /// the time is not request latency. A failure is logged and retried on first use.
     pub async fn key_cache(&self) -> Arc<KeyCache> {
         let source: Arc<dyn KeySetSource> = self.key_store().await;
-        let cache = Arc::new(KeyCache::new(source, self.settings.key_refresh_interval));
+        let cache = Arc::new(
+            KeyCache::new(source, self.settings.key_refresh_interval)
+                .with_max_stale(self.settings.key_max_stale),
+        );
         if let Err(error) = cache.current().await {
             tracing::error!(%error, "signing keys not loaded at start-up");
         }

@@ -9,8 +9,8 @@ use integration_tests::moto_sdk_config;
 use token_service::domain::time::now_unix;
 use token_service::keys::source::secrets_manager::SecretsManagerKeySource;
 use token_service::keys::{
-    KeyCache, KeyError, KeySetDocument, KeySetSource, KeySetStore, KeyState, SigningAlgorithm,
-    initial_document, rotate,
+    KeyCache, KeyError, KeySetDocument, KeySetSource, KeySetStore, KeyState, RetirementWindow,
+    SigningAlgorithm, initial_document, rotate,
 };
 use token_service::testing::sole_key;
 use token_service::testing::unique_name;
@@ -100,7 +100,13 @@ async fn a_second_save_puts_a_new_version_and_load_returns_the_rotated_document(
     source.save(&first).await.expect("first save");
     let first_version = current_version_id(&client, &secret_id).await;
 
-    let rotated = rotate(&first, SigningAlgorithm::ES256, now_unix()).expect("rotate");
+    let rotated = rotate(
+        &first,
+        SigningAlgorithm::ES256,
+        now_unix(),
+        RetirementWindow::default(),
+    )
+    .expect("rotate");
     assert_ne!(current_kid(&rotated), current_kid(&first));
     source.save(&rotated).await.expect("second save");
 
@@ -193,7 +199,13 @@ async fn a_key_cache_over_the_secret_signs_with_the_current_key() {
     assert_eq!(keys.signer().alg(), SigningAlgorithm::ES256);
 
     // After a rotation is saved, a token naming the new kid makes the cache reload.
-    let rotated = rotate(&document, SigningAlgorithm::ES256, now_unix()).expect("rotate");
+    let rotated = rotate(
+        &document,
+        SigningAlgorithm::ES256,
+        now_unix(),
+        RetirementWindow::default(),
+    )
+    .expect("rotate");
     source.save(&rotated).await.expect("save the rotation");
     let reloaded = cache
         .refresh_for_unknown_kid()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{ConfigError, env_var};
 use crate::keys::SigningAlgorithm;
-use crate::keys::cache::DEFAULT_REFRESH_INTERVAL;
+use crate::keys::cache::{DEFAULT_MAX_STALE, DEFAULT_REFRESH_INTERVAL};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreConfig {
@@ -36,6 +36,9 @@ pub struct Settings {
     pub store: StoreConfig,
     pub key_source: KeySourceConfig,
     pub key_refresh_interval: Duration,
+    /// How long past the refresh interval a container serves the keys it holds while reloads
+    /// fail; after it, requests needing keys fail closed.
+    pub key_max_stale: Duration,
     /// The algorithm new keys get (`authctl keys init/rotate`, first `make run`).
     pub signing_algorithm: SigningAlgorithm,
     pub jwks_max_age: u32,
@@ -99,6 +102,12 @@ impl Settings {
                 })?),
                 None => DEFAULT_REFRESH_INTERVAL,
             };
+        let key_max_stale = match var("KEY_MAX_STALE_SECONDS") {
+            Some(s) => Duration::from_secs(s.parse().map_err(|_| {
+                ConfigError(format!("KEY_MAX_STALE_SECONDS is not a number: {s:?}"))
+            })?),
+            None => DEFAULT_MAX_STALE,
+        };
         let signing_algorithm = var("SIGNING_ALG")
             .as_deref()
             .unwrap_or("RS256")
@@ -117,6 +126,7 @@ impl Settings {
             store,
             key_source,
             key_refresh_interval,
+            key_max_stale,
             signing_algorithm,
             jwks_max_age,
         })
@@ -146,6 +156,7 @@ mod tests {
         assert!(matches!(s.store, StoreConfig::Sqlite { .. }));
         assert!(matches!(s.key_source, KeySourceConfig::File { .. }));
         assert_eq!(s.key_refresh_interval, Duration::from_secs(300));
+        assert_eq!(s.key_max_stale, Duration::from_secs(3600));
         assert_eq!(s.signing_algorithm, SigningAlgorithm::RS256);
     }
 
@@ -182,6 +193,7 @@ mod tests {
         assert!(settings(&[("STORE", "postgres")]).is_err());
         assert!(settings(&[("KEY_SOURCE", "vault")]).is_err());
         assert!(settings(&[("KEY_REFRESH_SECONDS", "soon")]).is_err());
+        assert!(settings(&[("KEY_MAX_STALE_SECONDS", "-1")]).is_err());
         assert!(settings(&[("SIGNING_ALG", "HS256")]).is_err());
     }
 }

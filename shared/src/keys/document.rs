@@ -27,6 +27,11 @@ pub struct KeyEntry {
     pub private_key_pem: String,
     #[serde(default)]
     pub created_at: i64,
+    /// When a rotation moved the key out of `current` (Unix seconds): its retirement window
+    /// counts from here. Absent on keys that never signed and in documents written before it
+    /// was recorded (see `retirement`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_signing_at: Option<i64>,
 }
 
 impl std::fmt::Debug for KeyEntry {
@@ -35,6 +40,7 @@ impl std::fmt::Debug for KeyEntry {
             .field("kid", &self.kid)
             .field("alg", &self.alg)
             .field("state", &self.state)
+            .field("stopped_signing_at", &self.stopped_signing_at)
             .finish_non_exhaustive()
     }
 }

@@ -7,6 +7,7 @@ use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed2551
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::retirement::{RetirementWindow, retire_expired};
 use super::{KeyEntry, KeyError, KeySetDocument, KeyState, SigningAlgorithm};
 use crate::domain::secret::random_bytes;
 
@@ -42,6 +43,7 @@ pub fn generate_entry(
         state,
         private_key_pem: pem::encode(&pem::Pem::new("PRIVATE KEY", der)),
         created_at: now,
+        stopped_signing_at: None,
     })
 }
 
@@ -56,34 +58,54 @@ pub fn initial_document(alg: SigningAlgorithm, now: i64) -> Result<KeySetDocumen
     })
 }
 
-/// One rotation step: `previous` → `retired`, `current` → `previous`, `next` → `current` (or a
-/// new key when there is no `next`, or when `alg` asks for another algorithm), and a new `next`.
+/// One rotation step: `current` → `previous` (recording that it stopped signing now), `next` →
+/// `current` (or a new key when there is no `next`, or when `alg` asks for another algorithm),
+/// and a new `next`. `previous` keys stay published until their retirement window has passed;
+/// then they become `retired`, and the rotation after drops them.
 pub fn rotate(
     document: &KeySetDocument,
     alg: SigningAlgorithm,
     now: i64,
+    window: RetirementWindow,
 ) -> Result<KeySetDocument, KeyError> {
-    // Keys retired by an earlier rotation are dropped: tokens they signed expired long ago.
-    let mut keys: Vec<KeyEntry> = document
-        .keys
-        .iter()
-        .filter(|k| k.state != KeyState::Retired)
-        .cloned()
-        .collect();
+    let mut keys = without_retired(document);
+    retire_expired(&mut keys, now, window);
     let next_is_usable = keys
         .iter()
         .any(|k| k.state == KeyState::Next && k.alg == alg);
     for key in &mut keys {
-        key.state = match key.state {
-            KeyState::Previous | KeyState::Retired => KeyState::Retired,
-            KeyState::Current => KeyState::Previous,
-            KeyState::Next if next_is_usable && key.alg == alg => KeyState::Current,
-            KeyState::Next => KeyState::Retired,
-        };
+        match key.state {
+            KeyState::Previous | KeyState::Retired => {}
+            KeyState::Current => {
+                key.state = KeyState::Previous;
+                key.stopped_signing_at = Some(now);
+            }
+            KeyState::Next if next_is_usable && key.alg == alg => key.state = KeyState::Current,
+            // It never signed: no token depends on it.
+            KeyState::Next => key.state = KeyState::Retired,
+        }
     }
     if !next_is_usable {
         keys.push(generate_entry(alg, KeyState::Current, now)?);
     }
     keys.push(generate_entry(alg, KeyState::Next, now)?);
     Ok(KeySetDocument { keys })
+}
+
+/// Retirement without a rotation: `previous` keys past their window become `retired`, and keys
+/// retired before are dropped. The signing key and the next key are untouched.
+pub fn prune(document: &KeySetDocument, now: i64, window: RetirementWindow) -> KeySetDocument {
+    let mut keys = without_retired(document);
+    retire_expired(&mut keys, now, window);
+    KeySetDocument { keys }
+}
+
+/// Keys retired by an earlier step are dropped: unpublished since, and past their window then.
+fn without_retired(document: &KeySetDocument) -> Vec<KeyEntry> {
+    document
+        .keys
+        .iter()
+        .filter(|k| k.state != KeyState::Retired)
+        .cloned()
+        .collect()
 }

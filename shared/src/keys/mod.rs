@@ -6,22 +6,25 @@
 //! {"keys": [{"kid": "k-…", "alg": "RS256", "state": "current",
 //!            "private_key_pem": "-----BEGIN PRIVATE KEY-----…", "created_at": 1763900000}]}
 //! ```
-//! `state` is `current` (signs), `next` (published ahead of use), `previous` (still verifies
-//! tokens signed before the last rotation) or `retired` (kept for the record, not published).
+//! `state` is `current` (signs), `next` (published ahead of use), `previous` (stopped signing at
+//! `stopped_signing_at`; still verifies the tokens it signed until its retirement window has
+//! passed) or `retired` (kept for the record, not published).
 
 mod algorithm;
 pub mod cache;
 mod document;
 mod generate;
 mod keyset;
+pub mod retirement;
 mod signing_key;
 pub mod source;
 
 pub use algorithm::SigningAlgorithm;
 pub use cache::KeyCache;
 pub use document::{KeyEntry, KeySetDocument, KeyState};
-pub use generate::{generate_entry, initial_document, rotate};
+pub use generate::{generate_entry, initial_document, prune, rotate};
 pub use keyset::{KeySet, VerificationKey, valid_kid};
+pub use retirement::RetirementWindow;
 pub use signing_key::SigningKey;
 
 use async_trait::async_trait;
@@ -34,6 +37,8 @@ pub enum KeyError {
     Source(String),
     #[error("the key set does not exist yet")]
     Missing,
+    #[error("the key set could not be loaded; retrying after a back-off")]
+    Unavailable,
     #[error("signing failed")]
     Signing,
 }

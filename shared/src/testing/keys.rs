@@ -2,6 +2,7 @@
 //! (RSA generation is slow), a source that fails, and one that counts its loads.
 
 use async_trait::async_trait;
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -44,11 +45,11 @@ impl KeySetSource for FailingKeySource {
     }
 }
 
-/// Serves a document and counts the loads; fails every load from the `fail_after`-th on.
+/// Serves a document and counts the loads; fails the loads whose index (from 0) is in `failing`.
 pub struct CountingKeySource {
     document: KeySetDocument,
     loads: AtomicUsize,
-    fail_after: usize,
+    failing: Range<usize>,
 }
 
 impl CountingKeySource {
@@ -56,11 +57,17 @@ impl CountingKeySource {
         Self::failing_after(document, usize::MAX)
     }
 
+    /// Fails every load from the `fail_after`-th (counted from 0) on.
     pub fn failing_after(document: KeySetDocument, fail_after: usize) -> Self {
+        Self::failing_loads(document, fail_after..usize::MAX)
+    }
+
+    /// Fails the loads numbered `failing` (from 0), then recovers.
+    pub fn failing_loads(document: KeySetDocument, failing: Range<usize>) -> Self {
         CountingKeySource {
             document,
             loads: AtomicUsize::new(0),
-            fail_after,
+            failing,
         }
     }
 
@@ -73,7 +80,7 @@ impl CountingKeySource {
 impl KeySetSource for CountingKeySource {
     async fn load(&self) -> Result<KeySetDocument, KeyError> {
         let n = self.loads.fetch_add(1, Ordering::SeqCst);
-        if n >= self.fail_after {
+        if self.failing.contains(&n) {
             return Err(KeyError::Source("down".into()));
         }
         Ok(self.document.clone())
