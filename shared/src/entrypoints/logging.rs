@@ -108,9 +108,9 @@ fn pinned_levels() -> Targets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracing::Level;
     use std::io::Write;
     use std::sync::{Arc, Mutex};
+    use tracing::Level;
 
     /// Everything the subscriber wrote.
     #[derive(Clone, Default)]
