@@ -188,10 +188,10 @@ mod tests {
     fn an_invalid_kid_is_not_quoted_in_the_error() {
         let mut k = generate_entry(SigningAlgorithm::ES256, KeyState::Current, 0).unwrap();
         k.kid = k.private_key_pem.clone();
-        let error = KeySet::from_document(&KeySetDocument { keys: vec![k] })
-            .err()
-            .expect("an invalid kid")
-            .to_string();
+        let Err(error) = KeySet::from_document(&KeySetDocument { keys: vec![k] }) else {
+            panic!("a key set with an invalid kid is refused");
+        };
+        let error = error.to_string();
         assert!(!error.contains("PRIVATE KEY"), "{error}");
         assert!(error.contains("key 1: invalid kid"), "{error}");
     }
