@@ -45,10 +45,12 @@ pub struct KeySetDocument {
 }
 
 impl KeySetDocument {
-    /// Parses a stored key set. The error names where the document is wrong, never what it
-    /// says there: serde's messages quote the offending value, which here can be a private key.
-    pub fn from_json(json: &[u8]) -> Result<Self, KeyError> {
-        serde_json::from_slice(json).map_err(|e| KeyError::Invalid(unquoted(&e)))
+    /// Parses a stored key set read from `origin` (a path, "secret"). The error names where the
+    /// document is wrong, never what it says there: serde's messages quote the offending value,
+    /// which here can be a private key.
+    pub fn from_json(json: &[u8], origin: &str) -> Result<Self, KeyError> {
+        serde_json::from_slice(json)
+            .map_err(|e| KeyError::Invalid(format!("{origin}: {}", unquoted(&e))))
     }
 }
 
@@ -89,11 +91,12 @@ mod tests {
             format!(r#"{{"keys":[{{"kid":"k1","private_key_pem":"{PEM}""#),
         ];
         for json in wrong {
-            let error = KeySetDocument::from_json(json.as_bytes())
+            let error = KeySetDocument::from_json(json.as_bytes(), "test")
                 .expect_err("an invalid document")
                 .to_string();
             assert!(!error.contains("PRIVATE KEY"), "{error}");
             assert!(!error.contains("MC4C"), "{error}");
+            assert!(error.contains("test: "), "{error}");
             assert!(error.contains(" at line 1 column "), "{error}");
         }
     }
@@ -102,7 +105,7 @@ mod tests {
     fn a_valid_document_parses() {
         let json =
             r#"{"keys":[{"kid":"k1","alg":"EdDSA","state":"current","private_key_pem":"x"}]}"#;
-        let document = KeySetDocument::from_json(json.as_bytes()).unwrap();
+        let document = KeySetDocument::from_json(json.as_bytes(), "test").unwrap();
         assert_eq!(document.keys[0].kid, "k1");
         assert_eq!(document.keys[0].state, KeyState::Current);
     }

@@ -28,10 +28,7 @@ impl KeySetSource for FileKeySource {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(KeyError::Missing),
             Err(e) => return Err(KeyError::Source(format!("{}: {e}", self.path.display()))),
         };
-        KeySetDocument::from_json(&bytes).map_err(|e| match e {
-            KeyError::Invalid(why) => KeyError::Invalid(format!("{}: {why}", self.path.display())),
-            other => other,
-        })
+        KeySetDocument::from_json(&bytes, &self.path.display().to_string())
     }
 }
 

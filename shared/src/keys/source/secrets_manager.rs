@@ -51,10 +51,7 @@ impl KeySetSource for SecretsManagerKeySource {
         if json.trim().is_empty() || json.trim() == "{}" {
             return Err(KeyError::Missing);
         }
-        KeySetDocument::from_json(json.as_bytes()).map_err(|e| match e {
-            KeyError::Invalid(why) => KeyError::Invalid(format!("secret: {why}")),
-            other => other,
-        })
+        KeySetDocument::from_json(json.as_bytes(), "secret")
     }
 }
 
