@@ -57,8 +57,11 @@ lambda_port=$(free_port)
 issuer=http://127.0.0.1:$lambda_port
 mapfile -t function_env < <(scripts/local-env.sh "$work" "$issuer")
 env "${function_env[@]}" "$target_dir/debug/authctl" keys init > /dev/null
+# The functions log at their most verbose, as JSON like in Lambda: tests/tests/logs_e2e.rs reads
+# their output (WATCH_LOG) for the credentials it sent.
+watch_env=("${function_env[@]}" RUST_LOG=trace AWS_LAMBDA_LOG_LEVEL=TRACE AWS_LAMBDA_LOG_FORMAT=JSON)
 setsid "$venv/bin/cargo-lambda" lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
-    --env-vars "$(IFS=,; echo "${function_env[*]}")" \
+    --env-vars "$(IFS=,; echo "${watch_env[*]}")" \
     > "$work/watch.log" 2>&1 &
 pids+=($!)
 wait_for_port "$lambda_port" "cargo lambda watch"
@@ -93,6 +96,7 @@ export LAMBDA_ENDPOINT=$issuer
 export E2E_SQLITE_PATH=$work/token-service.sqlite
 export E2E_KEY_FILE=$work/keyset.json
 export CARGO_LAMBDA=$venv/bin/cargo-lambda
+export WATCH_LOG=$work/watch.log
 cargo test --workspace
 
 echo "== schemathesis: docs/openapi.yaml against the functions (no 5xx, every answer as documented)"

@@ -11,7 +11,8 @@
 //! - [`store`]: the storage ports and their adapters (SQLite, DynamoDB, memory);
 //! - [`config`]: settings from the environment; [`bootstrap`]: each function's wiring;
 //! - [`http`]: the framework-neutral response every entrypoint returns; [`private_file`]:
-//!   owner-only local files for secrets;
+//!   owner-only local files for secrets; [`log_safe`]: attacker-supplied values capped and
+//!   escaped for a log line;
 //! - [`entrypoints`]: the one translation layer between API Gateway (via `lambda_http` and
 //!   `lambda_runtime`) and the logic above;
 //! - `testing` (feature `test-support`): builders and doubles shared by every test crate.
@@ -24,6 +25,7 @@ pub mod domain;
 pub mod entrypoints;
 pub mod http;
 pub mod keys;
+pub mod log_safe;
 pub mod oauth;
 pub mod private_file;
 pub mod store;

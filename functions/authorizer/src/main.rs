@@ -4,10 +4,11 @@
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::Value;
 use token_service::bootstrap::Bootstrap;
+use token_service::entrypoints::logging::init_logging;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    init_logging();
     let handler = Bootstrap::from_env()?.authorizer().await?;
     run(service_fn(|event: LambdaEvent<Value>| {
         handler.handle(event.payload)

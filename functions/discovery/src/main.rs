@@ -4,11 +4,12 @@
 use lambda_http::{Error, run, service_fn};
 use token_service::bootstrap::Bootstrap;
 use token_service::entrypoints::discovery::handle_discovery_request;
+use token_service::entrypoints::logging::init_logging;
 use token_service::entrypoints::never_fails;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let state = Bootstrap::from_env()?.discovery().await;
     run(service_fn(|request| {
         never_fails(handle_discovery_request(&state, request))

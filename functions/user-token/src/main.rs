@@ -2,12 +2,13 @@
 
 use lambda_http::{Error, run, service_fn};
 use token_service::bootstrap::Bootstrap;
+use token_service::entrypoints::logging::init_logging;
 use token_service::entrypoints::never_fails;
 use token_service::entrypoints::user_token::handle_user_token_request;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let endpoint = Bootstrap::from_env()?.user_token_endpoint().await?;
     run(service_fn(|request| {
         never_fails(handle_user_token_request(&endpoint, request))

@@ -2,12 +2,13 @@
 //! needs no state.
 
 use lambda_http::{Error, run, service_fn};
+use token_service::entrypoints::logging::init_logging;
 use token_service::entrypoints::never_fails;
 use token_service::entrypoints::whoami::handle_whoami_request;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     run(service_fn(|request| {
         never_fails(handle_whoami_request(request))
     }))

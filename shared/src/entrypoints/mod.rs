@@ -4,6 +4,7 @@
 
 pub mod authorizer;
 pub mod discovery;
+pub mod logging;
 pub mod token;
 pub mod user_token;
 pub mod whoami;

@@ -54,9 +54,13 @@ impl KeySet {
         let mut signer = None;
         let mut jwks = Vec::new();
         let mut verification = HashMap::new();
-        for entry in &document.keys {
+        for (position, entry) in document.keys.iter().enumerate() {
             if !valid_kid(&entry.kid) {
-                return Err(KeyError::Invalid(format!("invalid kid {:?}", entry.kid)));
+                // Not quoted: a kid that fails the check may be a private key in the wrong field.
+                return Err(KeyError::Invalid(format!(
+                    "key {}: invalid kid (1 to {MAX_KID_LEN} letters, digits, '-', '_', '.')",
+                    position + 1
+                )));
             }
             if !entry.state.is_published() {
                 continue;
@@ -178,6 +182,18 @@ mod tests {
         let mut k = generate_entry(SigningAlgorithm::ES256, KeyState::Current, 0).unwrap();
         k.kid = "../../etc/passwd".into();
         assert!(KeySet::from_document(&KeySetDocument { keys: vec![k] }).is_err());
+    }
+
+    #[test]
+    fn an_invalid_kid_is_not_quoted_in_the_error() {
+        let mut k = generate_entry(SigningAlgorithm::ES256, KeyState::Current, 0).unwrap();
+        k.kid = k.private_key_pem.clone();
+        let Err(error) = KeySet::from_document(&KeySetDocument { keys: vec![k] }) else {
+            panic!("a key set with an invalid kid is refused");
+        };
+        let error = error.to_string();
+        assert!(!error.contains("PRIVATE KEY"), "{error}");
+        assert!(error.contains("key 1: invalid kid"), "{error}");
     }
 
     #[test]

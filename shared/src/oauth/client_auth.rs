@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use super::error::OAuthError;
 use super::form::Form;
 use crate::domain::{Client, SecretHash, hash_secret};
+use crate::log_safe::untrusted;
 use crate::store::ClientReader;
 
 /// Longer than any id or secret we issue or accept; longer input is refused before any lookup.
@@ -174,13 +175,13 @@ pub async fn authenticate(
         return Err(failed());
     }
     let client = clients.get(&presented.client_id).await.map_err(|error| {
-        tracing::error!(%error, client_id = %presented.client_id, "client lookup failed");
+        tracing::error!(%error, client_id = %untrusted(&presented.client_id), "client lookup failed");
         OAuthError::server_error()
     })?;
     let Some(client) = client else {
         // Spend the same hashing work as a real comparison before refusing.
         let _ = DUMMY_HASH.matches(&presented.secret);
-        tracing::info!(client_id = %presented.client_id, "unknown client");
+        tracing::info!(client_id = %untrusted(&presented.client_id), "unknown client");
         return Err(failed());
     };
     match verify_client(&client, &presented.secret, now) {

@@ -38,6 +38,7 @@ use serde_json::Value;
 use crate::authz::{AccessRequest, Decision, Principal, RequestAuthorizer, Unauthenticated};
 use crate::config::HttpApiResponse;
 use crate::domain::time::now_unix;
+use crate::log_safe::untrusted;
 
 /// Per container: the authorizer and how to answer. Header lookups ignore case.
 pub struct AuthorizerHandler {
@@ -110,8 +111,8 @@ fn log_decision(event: &AuthorizerEvent, decision: &Decision) {
                 shape = event.shape.as_str(),
                 outcome = decision.outcome(),
                 $($field,)*
-                method = %event.method,
-                path = %event.path,
+                method = %untrusted(&event.method),
+                path = %untrusted(&event.path),
                 client_id,
                 user_id,
                 jti,

@@ -28,8 +28,7 @@ impl KeySetSource for FileKeySource {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(KeyError::Missing),
             Err(e) => return Err(KeyError::Source(format!("{}: {e}", self.path.display()))),
         };
-        serde_json::from_slice(&bytes)
-            .map_err(|e| KeyError::Invalid(format!("{}: {e}", self.path.display())))
+        KeySetDocument::from_json(&bytes, &self.path.display().to_string())
     }
 }
 

@@ -51,7 +51,7 @@ impl KeySetSource for SecretsManagerKeySource {
         if json.trim().is_empty() || json.trim() == "{}" {
             return Err(KeyError::Missing);
         }
-        serde_json::from_str(json).map_err(|e| KeyError::Invalid(format!("secret: {e}")))
+        KeySetDocument::from_json(json.as_bytes(), "secret")
     }
 }
 
