@@ -47,7 +47,7 @@ async fn a_second_store_on_the_same_file_sees_the_first_ones_writes() {
         .expect("create through the second store");
     assert_eq!(
         writer.list().await.expect("list"),
-        vec![labelpartner_client(id).disabled().build(), second]
+        vec![labelpartner_client(id).disabled().version(1).build(), second]
     );
 }
 
@@ -87,7 +87,11 @@ async fn a_key_imported_through_one_store_is_found_and_removed_through_a_second(
     );
     assert_eq!(writer.find(&imported.key_sha256).await.expect("find"), None);
     assert_eq!(writer.list_keys(None).await.expect("list"), vec![]);
-    assert_eq!(writer.get(id).await.expect("get"), Some(created));
+    // Setting and clearing the flag were two writes.
+    assert_eq!(
+        writer.get(id).await.expect("get"),
+        Some(labelpartner_client(id).version(2).build())
+    );
 }
 
 /// A store reopened on an existing file finds the clients written before.
@@ -138,5 +142,9 @@ async fn a_reopened_store_keeps_its_keys() {
     assert!(flagged.has_legacy_api_keys, "the flag did not survive");
 
     assert_eq!(reopened.remove_for_client(id).await.expect("remove"), 2);
-    assert_eq!(reopened.get(id).await.expect("get"), Some(created));
+    // Two imports and the clearing: three writes.
+    assert_eq!(
+        reopened.get(id).await.expect("get"),
+        Some(labelpartner_client(id).version(3).build())
+    );
 }

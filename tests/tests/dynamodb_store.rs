@@ -29,6 +29,7 @@ async fn fresh_tables() -> StoresUnderTest {
 
 token_service::client_store_conformance!(shared_tables());
 token_service::api_key_store_conformance!(fresh_tables());
+token_service::api_key_store_race_conformance!(fresh_tables());
 
 /// A client created before API keys existed (no `has_legacy_api_keys` attribute) reads as
 /// having none, and importing a key for it works.
