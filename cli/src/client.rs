@@ -117,9 +117,7 @@ pub async fn run(command: ClientCommand, boot: &Bootstrap) -> CliResult {
             store.disable(&client_id).await?;
             Ok(view(&existing(boot, &client_id).await?))
         }
-        ClientCommand::Enable { client_id } => {
-            Ok(view(&enable(store.as_ref(), &client_id).await?))
-        }
+        ClientCommand::Enable { client_id } => Ok(view(&enable(store.as_ref(), &client_id).await?)),
         ClientCommand::RotateSecret { client_id, overlap } => {
             let issued =
                 rotate_stored_secret(store.as_ref(), &client_id, now_unix(), overlap.max(0))

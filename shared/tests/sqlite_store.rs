@@ -47,7 +47,10 @@ async fn a_second_store_on_the_same_file_sees_the_first_ones_writes() {
         .expect("create through the second store");
     assert_eq!(
         writer.list().await.expect("list"),
-        vec![labelpartner_client(id).disabled().version(1).build(), second]
+        vec![
+            labelpartner_client(id).disabled().version(1).build(),
+            second
+        ]
     );
 }
 

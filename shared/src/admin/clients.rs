@@ -243,6 +243,96 @@ pub fn rotate_secret(
 mod tests {
     use super::*;
     use crate::oauth::client_auth::secret_matches;
+    use crate::store::ClientReader;
+    use crate::store::memory::MemoryClientStore;
+    use async_trait::async_trait;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A client store where an operator disables the client between the first `racing_writes`
+    /// reads and their writes: the interleaving `change_client` must survive.
+    struct DisabledInBetween {
+        inner: MemoryClientStore,
+        racing_writes: AtomicUsize,
+    }
+
+    impl DisabledInBetween {
+        async fn with(client: &Client, racing_writes: usize) -> Self {
+            let inner = MemoryClientStore::default();
+            inner.create(client).await.unwrap();
+            DisabledInBetween {
+                inner,
+                racing_writes: AtomicUsize::new(racing_writes),
+            }
+        }
+    }
+
+    #[async_trait]
+    impl ClientReader for DisabledInBetween {
+        async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+            self.inner.get(client_id).await
+        }
+    }
+
+    #[async_trait]
+    impl ClientStore for DisabledInBetween {
+        async fn create(&self, client: &Client) -> Result<(), StoreError> {
+            self.inner.create(client).await
+        }
+        async fn list(&self) -> Result<Vec<Client>, StoreError> {
+            self.inner.list().await
+        }
+        async fn update(&self, client: &Client) -> Result<(), StoreError> {
+            let racing = self
+                .racing_writes
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if racing {
+                self.inner.disable(&client.client_id).await?;
+            }
+            self.inner.update(client).await
+        }
+        async fn disable(&self, client_id: &str) -> Result<(), StoreError> {
+            self.inner.disable(client_id).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rotation_racing_a_disable_is_reapplied_and_the_client_stays_disabled() {
+        let issued = register(labelpartner().with_client_id("raced"), 0).unwrap();
+        let store = DisabledInBetween::with(&issued.client, 1).await;
+        let rotated = rotate_stored_secret(&store, "raced", 10, 0).await.unwrap();
+        let stored = store.get("raced").await.unwrap().unwrap();
+        assert_eq!(stored, rotated.client);
+        assert!(!stored.enabled, "the rotation undid the disable");
+        assert!(secret_matches(&stored, &rotated.client_secret, 10));
+        assert!(!secret_matches(&stored, &issued.client_secret, 10));
+    }
+
+    #[tokio::test]
+    async fn a_change_that_keeps_losing_gives_up_and_says_so() {
+        let issued = register(labelpartner().with_client_id("contended"), 0).unwrap();
+        let store = DisabledInBetween::with(&issued.client, MAX_ATTEMPTS).await;
+        let result = rotate_stored_secret(&store, "contended", 10, 0).await;
+        assert!(
+            matches!(result, Err(ChangeError::Contended(ref id)) if id == "contended"),
+            "expected Contended, got {result:?}"
+        );
+        let stored = store.get("contended").await.unwrap().unwrap();
+        assert_eq!(stored.secrets, issued.client.secrets, "nothing was written");
+    }
+
+    #[tokio::test]
+    async fn enabling_an_unknown_client_is_not_found_and_an_enabled_one_is_not_rewritten() {
+        let store = MemoryClientStore::default();
+        assert!(matches!(
+            enable(&store, "nobody").await,
+            Err(ChangeError::NotFound(_))
+        ));
+        let issued = register(labelpartner().with_client_id("enabled-one"), 0).unwrap();
+        store.create(&issued.client).await.unwrap();
+        assert_eq!(enable(&store, "enabled-one").await.unwrap(), issued.client);
+        assert_eq!(store.get("enabled-one").await.unwrap().unwrap().version, 0);
+    }
 
     fn labelpartner() -> NewClient {
         NewClient::labelpartner("lp-7")

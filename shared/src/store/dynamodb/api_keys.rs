@@ -70,7 +70,10 @@ impl DynamoDbApiKeyStore {
         let Some(item) = output.item() else {
             return Ok(None);
         };
-        let flag = matches!(item.get("has_legacy_api_keys"), Some(AttributeValue::Bool(true)));
+        let flag = matches!(
+            item.get("has_legacy_api_keys"),
+            Some(AttributeValue::Bool(true))
+        );
         let version = match item.get("version") {
             None => 0,
             Some(v) => v.as_n().ok().and_then(|v| v.parse().ok()).ok_or_else(|| {

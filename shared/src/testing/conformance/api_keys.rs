@@ -139,7 +139,10 @@ pub async fn import_changes_nothing_on_the_client_but_the_flag(stores: &StoresUn
         version: flagged.version + 1,
         ..flagged
     };
-    assert_eq!(stored_client(stores, "lp-client").await, Some(flagged_again));
+    assert_eq!(
+        stored_client(stores, "lp-client").await,
+        Some(flagged_again)
+    );
     assert_eq!(
         keys.list_keys(Some("lp-client")).await.expect("list").len(),
         2
@@ -416,7 +419,12 @@ pub async fn an_update_read_before_an_import_is_a_conflict_and_the_flag_stays(
     );
     assert_eq!(
         stored_client(stores, "lp-client").await,
-        Some(client("lp-client").with_legacy_api_keys().version(1).build())
+        Some(
+            client("lp-client")
+                .with_legacy_api_keys()
+                .version(1)
+                .build()
+        )
     );
 }
 

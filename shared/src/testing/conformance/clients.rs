@@ -172,7 +172,13 @@ pub async fn update_replaces_the_record(stores: &StoresUnderTest) {
         .expect("update of an existing client");
     // Stored one version on from the one read.
     let stored_replacement = stored(store, &id).await.expect("the client");
-    assert_eq!(stored_replacement, Client { version: 1, ..replacement });
+    assert_eq!(
+        stored_replacement,
+        Client {
+            version: 1,
+            ..replacement
+        }
+    );
 
     // And back: an optional attribute that reappears is stored again, and the flag is cleared.
     store
@@ -182,7 +188,13 @@ pub async fn update_replaces_the_record(stores: &StoresUnderTest) {
         })
         .await
         .expect("second update of an existing client");
-    assert_eq!(stored(store, &id).await, Some(Client { version: 2, ..original }));
+    assert_eq!(
+        stored(store, &id).await,
+        Some(Client {
+            version: 2,
+            ..original
+        })
+    );
 }
 
 /// Two operators read the same client; the second to write must not undo the first's change.
@@ -208,7 +220,13 @@ pub async fn an_update_from_a_stale_read_is_a_conflict_and_keeps_the_newer_recor
         matches!(result, Err(StoreError::Conflict)),
         "expected Conflict, got {result:?}"
     );
-    assert_eq!(stored(store, &id).await, Some(Client { version: 1, ..first }));
+    assert_eq!(
+        stored(store, &id).await,
+        Some(Client {
+            version: 1,
+            ..first
+        })
+    );
 }
 
 /// `rotate-secret` reads the client, an operator disables it, then the rotation writes: the
@@ -272,7 +290,10 @@ pub async fn disable_sets_enabled_false_and_keeps_the_rest(stores: &StoresUnderT
         .disable(&id)
         .await
         .expect("disable of an existing client");
-    assert_eq!(stored(store, &id).await, Some(disabled.clone().version(1).build()));
+    assert_eq!(
+        stored(store, &id).await,
+        Some(disabled.clone().version(1).build())
+    );
 
     // Disabling twice is not an error and changes nothing more (but counts as a write).
     store
