@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 use token_service::store::sqlite::SqliteStore;
-use token_service::store::{ApiKeyReader, ApiKeyRemover, ApiKeyStore, ClientReader, ClientStore};
+use token_service::store::{
+    ApiKeyReader, ApiKeyRemover, ApiKeyStore, ClientReader, ClientStore, StoreError,
+};
 use token_service::testing::conformance::clients::{admin_client, labelpartner_client};
 use token_service::testing::conformance::legacy_key;
 use token_service::testing::unique_name;
@@ -150,4 +152,96 @@ async fn a_reopened_store_keeps_its_keys() {
         reopened.get(id).await.expect("get"),
         Some(labelpartner_client(id).version(3).build())
     );
+}
+
+/// Writes `sql` (with the client id as `?1`) straight into the file, as a hand edit or a
+/// corrupted disk would, bypassing the store's validation.
+fn corrupt_directly(path: &std::path::Path, sql: &str, client_id: &str) {
+    let conn = rusqlite::Connection::open(path).expect("open the file directly");
+    let changed = conn.execute(sql, [client_id]).expect("the direct write");
+    assert_eq!(changed, 1, "the direct write matched no row");
+}
+
+/// A stored lifetime outside 60..=86400 s would mint tokens no operator could have configured:
+/// reading the client fails (the token request gets a 500) rather than using it.
+#[tokio::test]
+async fn a_stored_lifetime_out_of_bounds_is_refused_on_read() {
+    let (_dir, path) = database_file();
+    let store = SqliteStore::open(&path).expect("open");
+    for ttl in [0_i64, 59, 86_401, 4_000_000_000, -1] {
+        let created = labelpartner_client(&unique_name("corrupt-ttl")).build();
+        store.create(&created).await.expect("create");
+        corrupt_directly(
+            &path,
+            &format!("UPDATE clients SET access_token_ttl = {ttl} WHERE client_id = ?1"),
+            &created.client_id,
+        );
+        let read = store.get(&created.client_id).await;
+        assert!(
+            matches!(read, Err(StoreError::Backend(_))),
+            "ttl {ttl}: expected a store error, got {read:?}"
+        );
+        assert!(
+            store.list().await.is_err(),
+            "ttl {ttl}: list used the client"
+        );
+    }
+}
+
+/// An old secret's expiry that cannot be read must not become "never expires".
+#[tokio::test]
+async fn a_secret_expiry_that_is_not_a_number_is_refused_on_read() {
+    let (_dir, path) = database_file();
+    let store = SqliteStore::open(&path).expect("open");
+    let created = labelpartner_client(&unique_name("corrupt-expiry")).build();
+    store.create(&created).await.expect("create");
+    let hash = created.secrets[1].hash.to_hex();
+    for expiry in ["\"soon\"", "1.5", "true"] {
+        corrupt_directly(
+            &path,
+            &format!(
+                "UPDATE clients SET secrets = '[{{\"hash\":\"{hash}\",\"expires_at\":{expiry}}}]' \
+                 WHERE client_id = ?1"
+            ),
+            &created.client_id,
+        );
+        let read = store.get(&created.client_id).await;
+        assert!(
+            matches!(read, Err(StoreError::Backend(_))),
+            "expiry {expiry}: expected a store error, got {read:?}"
+        );
+    }
+}
+
+/// A file from before client versions: its clients read at version 0, and an update from that
+/// read works (and one from a stale read does not).
+#[tokio::test]
+async fn a_file_from_before_versions_is_migrated_and_updates_at_version_zero() {
+    let (_dir, path) = database_file();
+    let created = labelpartner_client(&unique_name("before-versions")).build();
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        store.create(&created).await.expect("create");
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open the file directly");
+        conn.execute_batch("ALTER TABLE clients DROP COLUMN version")
+            .expect("drop the version column");
+    }
+    let store = SqliteStore::open(&path).expect("reopen, migrating");
+    let read = store
+        .get(&created.client_id)
+        .await
+        .expect("get")
+        .expect("the client");
+    assert_eq!(read, created);
+    let disabled = token_service::domain::Client {
+        enabled: false,
+        ..read.clone()
+    };
+    store.update(&disabled).await.expect("update at version 0");
+    assert!(matches!(
+        store.update(&read).await,
+        Err(StoreError::Conflict)
+    ));
 }
