@@ -122,7 +122,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Client, StoreError>> {
     let scopes: String = row.get(5)?;
     let client_id: String = row.get(0)?;
     let labelpartner: Option<String> = row.get(3)?;
-    let access_token_ttl: u32 = row.get(6)?;
+    let access_token_ttl: i64 = row.get(6)?;
     let enabled: bool = row.get(7)?;
     let created_at: i64 = row.get(8)?;
     let has_legacy_api_keys: bool = row.get(9)?;
@@ -141,7 +141,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Client, StoreError>> {
             allowed_scopes: scopes.split_whitespace().map(String::from).collect(),
             client_id: client_id.clone(),
             labelpartner,
-            access_token_ttl,
+            access_token_ttl: u32::try_from(access_token_ttl)
+                .map_err(|_| corrupt("access_token_ttl"))?,
             enabled,
             created_at,
             has_legacy_api_keys,
