@@ -1,6 +1,6 @@
 use clap::{ArgGroup, Subcommand};
 use serde_json::{Value, json};
-use token_service::admin::clients::{NewClient, register, rotate_secret};
+use token_service::admin::clients::{NewClient, enable, register, rotate_stored_secret};
 use token_service::bootstrap::Bootstrap;
 use token_service::domain::client::{AccessLevel, Client, GrantType};
 use token_service::domain::time::now_unix;
@@ -117,18 +117,11 @@ pub async fn run(command: ClientCommand, boot: &Bootstrap) -> CliResult {
             store.disable(&client_id).await?;
             Ok(view(&existing(boot, &client_id).await?))
         }
-        ClientCommand::Enable { client_id } => {
-            let client = Client {
-                enabled: true,
-                ..existing(boot, &client_id).await?
-            };
-            store.update(&client).await?;
-            Ok(view(&client))
-        }
+        ClientCommand::Enable { client_id } => Ok(view(&enable(store.as_ref(), &client_id).await?)),
         ClientCommand::RotateSecret { client_id, overlap } => {
-            let client = existing(boot, &client_id).await?;
-            let issued = rotate_secret(&client, now_unix(), overlap.max(0))?;
-            store.update(&issued.client).await?;
+            let issued =
+                rotate_stored_secret(store.as_ref(), &client_id, now_unix(), overlap.max(0))
+                    .await?;
             let mut out = view(&issued.client);
             out["client_secret"] = Value::String(issued.client_secret);
             Ok(out)

@@ -6,10 +6,10 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
-use token_service::admin::clients::{NewClient, register, rotate_secret};
+use token_service::admin::clients::{NewClient, change_client, register, rotate_secret};
 use token_service::bootstrap::Bootstrap;
 use token_service::config::{SignInSettings, StoreConfig};
-use token_service::domain::client::AccessLevel;
+use token_service::domain::client::{AccessLevel, Client};
 use token_service::domain::secret::random_bytes;
 use token_service::domain::time::now_unix;
 use token_service::domain::user::normalize_email;
@@ -132,7 +132,7 @@ async fn ensure_client(
     known: Option<&DemoCredential>,
     now: i64,
 ) -> Result<DemoCredential, Failure> {
-    let Some(client) = store.get(wanted.client_id).await? else {
+    if store.get(wanted.client_id).await?.is_none() {
         let issued = register(
             NewClient {
                 client_id: Some(wanted.client_id.into()),
@@ -149,31 +149,32 @@ async fn ensure_client(
             client_id: wanted.client_id.into(),
             client_secret: issued.client_secret,
         });
-    };
-    let secret_works = known
-        .filter(|c| client.enabled && secret_matches(&client, &c.client_secret, now))
-        .cloned();
-    let grants_as_wanted = client.allowed_grant_types == wanted.grants;
-    match secret_works {
-        Some(credential) if grants_as_wanted => Ok(credential),
-        Some(credential) => {
-            let mut client = client;
-            client.allowed_grant_types = wanted.grants.to_vec();
-            store.update(&client).await?;
-            Ok(credential)
-        }
-        None => {
-            // The saved secret is gone or stale: issue a new one.
-            let mut issued = rotate_secret(&client, now, 0)?;
-            issued.client.enabled = true;
-            issued.client.allowed_grant_types = wanted.grants.to_vec();
-            store.update(&issued.client).await?;
-            Ok(DemoCredential {
-                client_id: wanted.client_id.into(),
-                client_secret: issued.client_secret,
-            })
-        }
     }
+    // Written only if something differs, and never over a concurrent change.
+    let (_, credential) = change_client(store, wanted.client_id, |client| {
+        let secret_works = known
+            .filter(|c| client.enabled && secret_matches(&client, &c.client_secret, now))
+            .cloned();
+        let client = Client {
+            allowed_grant_types: wanted.grants.to_vec(),
+            ..client
+        };
+        match secret_works {
+            Some(credential) => Ok((client, credential)),
+            None => {
+                // The saved secret is gone or stale: issue a new one.
+                let mut issued = rotate_secret(&client, now, 0)?;
+                issued.client.enabled = true;
+                let credential = DemoCredential {
+                    client_id: wanted.client_id.into(),
+                    client_secret: issued.client_secret,
+                };
+                Ok((issued.client, credential))
+            }
+        }
+    })
+    .await?;
+    Ok(credential)
 }
 
 /// The demo user, enabled and unlocked, with the saved password while it still verifies, else

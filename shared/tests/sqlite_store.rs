@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 use token_service::store::sqlite::SqliteStore;
-use token_service::store::{ApiKeyReader, ApiKeyRemover, ApiKeyStore, ClientReader, ClientStore};
+use token_service::store::{
+    ApiKeyReader, ApiKeyRemover, ApiKeyStore, ClientReader, ClientStore, StoreError,
+};
 use token_service::testing::conformance::clients::{admin_client, labelpartner_client};
 use token_service::testing::conformance::legacy_key;
 use token_service::testing::unique_name;
@@ -47,7 +49,10 @@ async fn a_second_store_on_the_same_file_sees_the_first_ones_writes() {
         .expect("create through the second store");
     assert_eq!(
         writer.list().await.expect("list"),
-        vec![labelpartner_client(id).disabled().build(), second]
+        vec![
+            labelpartner_client(id).disabled().version(1).build(),
+            second
+        ]
     );
 }
 
@@ -87,7 +92,11 @@ async fn a_key_imported_through_one_store_is_found_and_removed_through_a_second(
     );
     assert_eq!(writer.find(&imported.key_sha256).await.expect("find"), None);
     assert_eq!(writer.list_keys(None).await.expect("list"), vec![]);
-    assert_eq!(writer.get(id).await.expect("get"), Some(created));
+    // Setting and clearing the flag were two writes.
+    assert_eq!(
+        writer.get(id).await.expect("get"),
+        Some(labelpartner_client(id).version(2).build())
+    );
 }
 
 /// A store reopened on an existing file finds the clients written before.
@@ -138,5 +147,101 @@ async fn a_reopened_store_keeps_its_keys() {
     assert!(flagged.has_legacy_api_keys, "the flag did not survive");
 
     assert_eq!(reopened.remove_for_client(id).await.expect("remove"), 2);
-    assert_eq!(reopened.get(id).await.expect("get"), Some(created));
+    // Two imports and the clearing: three writes.
+    assert_eq!(
+        reopened.get(id).await.expect("get"),
+        Some(labelpartner_client(id).version(3).build())
+    );
+}
+
+/// Writes `sql` (with the client id as `?1`) straight into the file, as a hand edit or a
+/// corrupted disk would, bypassing the store's validation.
+fn corrupt_directly(path: &std::path::Path, sql: &str, client_id: &str) {
+    let conn = rusqlite::Connection::open(path).expect("open the file directly");
+    let changed = conn.execute(sql, [client_id]).expect("the direct write");
+    assert_eq!(changed, 1, "the direct write matched no row");
+}
+
+/// A stored lifetime outside 60..=86400 s would mint tokens no operator could have configured:
+/// reading the client fails (the token request gets a 500) rather than using it.
+#[tokio::test]
+async fn a_stored_lifetime_out_of_bounds_is_refused_on_read() {
+    let (_dir, path) = database_file();
+    let store = SqliteStore::open(&path).expect("open");
+    for ttl in [0_i64, 59, 86_401, 4_000_000_000, -1] {
+        let created = labelpartner_client(&unique_name("corrupt-ttl")).build();
+        store.create(&created).await.expect("create");
+        corrupt_directly(
+            &path,
+            &format!("UPDATE clients SET access_token_ttl = {ttl} WHERE client_id = ?1"),
+            &created.client_id,
+        );
+        let read = store.get(&created.client_id).await;
+        assert!(
+            matches!(read, Err(StoreError::Backend(_))),
+            "ttl {ttl}: expected a store error, got {read:?}"
+        );
+        assert!(
+            store.list().await.is_err(),
+            "ttl {ttl}: list used the client"
+        );
+    }
+}
+
+/// An old secret's expiry that cannot be read must not become "never expires".
+#[tokio::test]
+async fn a_secret_expiry_that_is_not_a_number_is_refused_on_read() {
+    let (_dir, path) = database_file();
+    let store = SqliteStore::open(&path).expect("open");
+    let created = labelpartner_client(&unique_name("corrupt-expiry")).build();
+    store.create(&created).await.expect("create");
+    let hash = created.secrets[1].hash.to_hex();
+    for expiry in ["\"soon\"", "1.5", "true"] {
+        corrupt_directly(
+            &path,
+            &format!(
+                "UPDATE clients SET secrets = '[{{\"hash\":\"{hash}\",\"expires_at\":{expiry}}}]' \
+                 WHERE client_id = ?1"
+            ),
+            &created.client_id,
+        );
+        let read = store.get(&created.client_id).await;
+        assert!(
+            matches!(read, Err(StoreError::Backend(_))),
+            "expiry {expiry}: expected a store error, got {read:?}"
+        );
+    }
+}
+
+/// A file from before client versions: its clients read at version 0, and an update from that
+/// read works (and one from a stale read does not).
+#[tokio::test]
+async fn a_file_from_before_versions_is_migrated_and_updates_at_version_zero() {
+    let (_dir, path) = database_file();
+    let created = labelpartner_client(&unique_name("before-versions")).build();
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        store.create(&created).await.expect("create");
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open the file directly");
+        conn.execute_batch("ALTER TABLE clients DROP COLUMN version")
+            .expect("drop the version column");
+    }
+    let store = SqliteStore::open(&path).expect("reopen, migrating");
+    let read = store
+        .get(&created.client_id)
+        .await
+        .expect("get")
+        .expect("the client");
+    assert_eq!(read, created);
+    let disabled = token_service::domain::Client {
+        enabled: false,
+        ..read.clone()
+    };
+    store.update(&disabled).await.expect("update at version 0");
+    assert!(matches!(
+        store.update(&read).await,
+        Err(StoreError::Conflict)
+    ));
 }

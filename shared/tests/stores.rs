@@ -25,6 +25,7 @@ mod memory {
 
     token_service::client_store_conformance!(fresh_stores());
     token_service::api_key_store_conformance!(fresh_stores());
+    token_service::api_key_store_race_conformance!(fresh_stores());
     token_service::legacy_key_transition_conformance!(fresh_stores());
     token_service::user_store_conformance!(sign_in_stores());
     token_service::session_store_conformance!(sign_in_stores());
@@ -49,6 +50,7 @@ mod sqlite {
 
     token_service::client_store_conformance!(fresh_stores());
     token_service::api_key_store_conformance!(fresh_stores());
+    token_service::api_key_store_race_conformance!(fresh_stores());
     token_service::legacy_key_transition_conformance!(fresh_stores());
     token_service::user_store_conformance!(sign_in_stores());
     token_service::session_store_conformance!(sign_in_stores());
@@ -73,6 +75,7 @@ mod sqlite_in_memory {
 
     token_service::client_store_conformance!(fresh_stores());
     token_service::api_key_store_conformance!(fresh_stores());
+    token_service::api_key_store_race_conformance!(fresh_stores());
     token_service::user_store_conformance!(sign_in_stores());
     token_service::session_store_conformance!(sign_in_stores());
     token_service::session_store_race_conformance!(sign_in_stores());

@@ -467,8 +467,14 @@ async fn during_a_rotation_both_secrets_work_and_the_old_one_stops_at_expiry() {
             .await
             .token();
     }
+    // The first rotation again, as if made two hours ago: the overlap is over.
     let expired = rotate_secret(&client, now_unix() - 7200, 3600).unwrap();
-    h.store.update(&expired.client).await.unwrap();
+    let stored = h.store.get(&client.client_id).await.unwrap().unwrap();
+    let expired = Client {
+        version: stored.version,
+        ..expired.client
+    };
+    h.store.update(&expired).await.unwrap();
     h.post_form(V1, &TokenForm::credentials(&client.client_id, &old_secret))
         .await
         .assert_error(401, "invalid_client");

@@ -1,5 +1,6 @@
-//! Operator actions on clients: registration with generated credentials and secret rotation.
-//! The CLI prints what these return; the plaintext secret exists only in that output.
+//! Operator actions on clients: registration with generated credentials, secret rotation, and
+//! the read-modify-write that stores a change without undoing a concurrent one. The CLI prints
+//! what these return; the plaintext secret exists only in that output.
 
 use crate::domain::client::{
     AccessLevel, Client, ClientError, DEFAULT_ACCESS_TOKEN_TTL, GrantType, StoredSecret,
@@ -7,6 +8,93 @@ use crate::domain::client::{
 use crate::domain::secret::{
     CredentialError, generate_client_id, generate_client_secret, hash_secret,
 };
+use crate::store::{ClientStore, StoreError};
+
+/// How many times [`change_client`] re-reads and re-applies a change that lost a race with
+/// another write before it gives up. Operator actions are rare: losing three times in a row
+/// means something keeps writing the client, which an operator should look at.
+pub const MAX_ATTEMPTS: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("no client {0:?}")]
+    NotFound(String),
+    #[error("client {0:?} kept changing concurrently; nothing was written, try again")]
+    Contended(String),
+    #[error(transparent)]
+    Invalid(#[from] ClientError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// Reads the client, applies `change` to it and writes the result if it differs, conditional
+/// on the version read; when another write came between, reads again and re-applies (at most
+/// [`MAX_ATTEMPTS`] times). Returns the client as stored and what `change` returned with it.
+/// `change` may run more than once and must derive its result from the client it is given.
+pub async fn change_client<T>(
+    store: &dyn ClientStore,
+    client_id: &str,
+    mut change: impl FnMut(Client) -> Result<(Client, T), ClientError>,
+) -> Result<(Client, T), ChangeError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let current = store
+            .get(client_id)
+            .await
+            .map_err(ChangeError::Store)?
+            .ok_or_else(|| ChangeError::NotFound(client_id.to_string()))?;
+        let (changed, outcome) = change(current.clone())?;
+        if changed == current {
+            return Ok((current, outcome));
+        }
+        match store.update(&changed).await {
+            Ok(()) => {
+                let stored = Client {
+                    version: changed.version + 1,
+                    ..changed
+                };
+                return Ok((stored, outcome));
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(StoreError::NotFound) => return Err(ChangeError::NotFound(client_id.to_string())),
+            Err(e) => return Err(ChangeError::Store(e)),
+        }
+    }
+    Err(ChangeError::Contended(client_id.to_string()))
+}
+
+/// Enables the client again (a no-op when it is enabled).
+pub async fn enable(store: &dyn ClientStore, client_id: &str) -> Result<Client, ChangeError> {
+    let (client, ()) = change_client(store, client_id, |client| {
+        Ok((
+            Client {
+                enabled: true,
+                ..client
+            },
+            (),
+        ))
+    })
+    .await?;
+    Ok(client)
+}
+
+/// Rotates the stored client's secret (see [`rotate_secret`]) without undoing a concurrent
+/// change such as a `disable`.
+pub async fn rotate_stored_secret(
+    store: &dyn ClientStore,
+    client_id: &str,
+    now: i64,
+    overlap_seconds: i64,
+) -> Result<IssuedCredentials, ChangeError> {
+    let (client, client_secret) = change_client(store, client_id, |client| {
+        let issued = rotate_secret(&client, now, overlap_seconds)?;
+        Ok((issued.client, issued.client_secret))
+    })
+    .await?;
+    Ok(IssuedCredentials {
+        client,
+        client_secret,
+    })
+}
 
 #[derive(Debug, Clone)]
 pub struct NewClient {
@@ -107,6 +195,7 @@ pub fn register(new: NewClient, now: i64) -> Result<IssuedCredentials, ClientErr
         enabled: true,
         created_at: now,
         has_legacy_api_keys: false,
+        version: 0,
     };
     client.validate()?;
     Ok(IssuedCredentials {
@@ -154,6 +243,96 @@ pub fn rotate_secret(
 mod tests {
     use super::*;
     use crate::oauth::client_auth::secret_matches;
+    use crate::store::ClientReader;
+    use crate::store::memory::MemoryClientStore;
+    use async_trait::async_trait;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A client store where an operator disables the client between the first `racing_writes`
+    /// reads and their writes: the interleaving `change_client` must survive.
+    struct DisabledInBetween {
+        inner: MemoryClientStore,
+        racing_writes: AtomicUsize,
+    }
+
+    impl DisabledInBetween {
+        async fn with(client: &Client, racing_writes: usize) -> Self {
+            let inner = MemoryClientStore::default();
+            inner.create(client).await.unwrap();
+            DisabledInBetween {
+                inner,
+                racing_writes: AtomicUsize::new(racing_writes),
+            }
+        }
+    }
+
+    #[async_trait]
+    impl ClientReader for DisabledInBetween {
+        async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+            self.inner.get(client_id).await
+        }
+    }
+
+    #[async_trait]
+    impl ClientStore for DisabledInBetween {
+        async fn create(&self, client: &Client) -> Result<(), StoreError> {
+            self.inner.create(client).await
+        }
+        async fn list(&self) -> Result<Vec<Client>, StoreError> {
+            self.inner.list().await
+        }
+        async fn update(&self, client: &Client) -> Result<(), StoreError> {
+            let racing = self
+                .racing_writes
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if racing {
+                self.inner.disable(&client.client_id).await?;
+            }
+            self.inner.update(client).await
+        }
+        async fn disable(&self, client_id: &str) -> Result<(), StoreError> {
+            self.inner.disable(client_id).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rotation_racing_a_disable_is_reapplied_and_the_client_stays_disabled() {
+        let issued = register(labelpartner().with_client_id("raced"), 0).unwrap();
+        let store = DisabledInBetween::with(&issued.client, 1).await;
+        let rotated = rotate_stored_secret(&store, "raced", 10, 0).await.unwrap();
+        let stored = store.get("raced").await.unwrap().unwrap();
+        assert_eq!(stored, rotated.client);
+        assert!(!stored.enabled, "the rotation undid the disable");
+        assert!(secret_matches(&stored, &rotated.client_secret, 10));
+        assert!(!secret_matches(&stored, &issued.client_secret, 10));
+    }
+
+    #[tokio::test]
+    async fn a_change_that_keeps_losing_gives_up_and_says_so() {
+        let issued = register(labelpartner().with_client_id("contended"), 0).unwrap();
+        let store = DisabledInBetween::with(&issued.client, MAX_ATTEMPTS).await;
+        let result = rotate_stored_secret(&store, "contended", 10, 0).await;
+        assert!(
+            matches!(result, Err(ChangeError::Contended(ref id)) if id == "contended"),
+            "expected Contended, got {result:?}"
+        );
+        let stored = store.get("contended").await.unwrap().unwrap();
+        assert_eq!(stored.secrets, issued.client.secrets, "nothing was written");
+    }
+
+    #[tokio::test]
+    async fn enabling_an_unknown_client_is_not_found_and_an_enabled_one_is_not_rewritten() {
+        let store = MemoryClientStore::default();
+        assert!(matches!(
+            enable(&store, "nobody").await,
+            Err(ChangeError::NotFound(_))
+        ));
+        let issued = register(labelpartner().with_client_id("enabled-one"), 0).unwrap();
+        store.create(&issued.client).await.unwrap();
+        assert_eq!(enable(&store, "enabled-one").await.unwrap(), issued.client);
+        assert_eq!(store.get("enabled-one").await.unwrap().unwrap().version, 0);
+    }
 
     fn labelpartner() -> NewClient {
         NewClient::labelpartner("lp-7")

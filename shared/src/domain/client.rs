@@ -120,6 +120,11 @@ pub struct Client {
     /// token endpoint removes them on the next token it issues, then clears this.
     #[serde(default)]
     pub has_legacy_api_keys: bool,
+    /// How many times the stored record has been written since it was created (0 on records
+    /// from before versions existed). A store replaces a client only if its stored version is
+    /// still the one read, so two read-modify-writes can never undo each other.
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -50,8 +50,13 @@ pub trait ClientStore: ClientReader {
     /// Creates a client; never overwrites an existing client_id ([`StoreError::AlreadyExists`]).
     async fn create(&self, client: &Client) -> Result<(), StoreError>;
     async fn list(&self) -> Result<Vec<Client>, StoreError>;
-    /// Replaces an existing client ([`StoreError::NotFound`] if there is none).
+    /// Replaces an existing client, stored as `client.version + 1`, only if the stored version is
+    /// still `client.version` (the version read): [`StoreError::Conflict`] when another write
+    /// came between, [`StoreError::NotFound`] if there is no such client. Callers re-read and
+    /// re-apply their change (see [`crate::admin::clients::change_client`]).
     async fn update(&self, client: &Client) -> Result<(), StoreError>;
+    /// Disables the client in one atomic write that also increments its version, so that an
+    /// update based on an earlier read cannot enable it again.
     async fn disable(&self, client_id: &str) -> Result<(), StoreError>;
 }
 
@@ -65,15 +70,17 @@ pub trait ApiKeyReader: Send + Sync {
 #[async_trait]
 pub trait ApiKeyRemover: Send + Sync {
     /// Deletes every key of a client, then clears the client's `has_legacy_api_keys`; returns how
-    /// many keys were deleted. The flag is cleared only once the keys are gone, so a failure
-    /// leaves it set and the next call retries.
+    /// many keys were deleted. The flag is cleared only once the keys are gone, and only if no
+    /// key was imported meanwhile, so a failure or a racing import leaves it set and the next
+    /// call retries. Clearing the flag increments the client's version.
     async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError>;
 }
 
 /// What the CLI needs: the whole life of the keys.
 #[async_trait]
 pub trait ApiKeyStore: ApiKeyReader + ApiKeyRemover {
-    /// Stores the key and marks its client as holding legacy keys, both or neither.
+    /// Stores the key and marks its client as holding legacy keys (incrementing its version),
+    /// both or neither.
     /// [`StoreError::NotFound`] when the client does not exist, [`StoreError::AlreadyExists`]
     /// when the same key is already stored (for any client).
     async fn import_key(&self, key: &LegacyApiKey) -> Result<(), StoreError>;
@@ -192,6 +199,29 @@ fn validated(client: &Client) -> Result<(), StoreError> {
     client
         .validate()
         .map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// How many times a store's own read-modify-write (clearing the legacy-key flag) re-reads after
+/// a concurrent write before it leaves the work to the next call.
+pub(crate) const MAX_FLAG_ATTEMPTS: usize = 3;
+
+/// Every adapter checks a client it read as it checks one it writes: a record that breaks an
+/// invariant (a lifetime out of bounds, a secret without a readable expiry) was corrupted or
+/// edited by hand, and using it would fail open. Reading it is an error (the request gets a
+/// 500) and is logged with the client id and the broken rule, never a secret or hash.
+fn checked_on_read(client: Client) -> Result<Client, StoreError> {
+    match client.validate() {
+        Ok(()) => Ok(client),
+        Err(e) => Err(corrupt_client(&client.client_id, &e.to_string())),
+    }
+}
+
+/// The error for a stored client that cannot be used, logged once here for every adapter.
+/// `what` names the attribute or the broken rule, never a stored value of a secret.
+fn corrupt_client(client_id: &str, what: &str) -> StoreError {
+    let shown: String = client_id.chars().take(64).collect();
+    tracing::error!(client_id = ?shown, problem = what, "stored client is corrupt; refusing it");
+    StoreError::Backend(format!("client {shown:?}: corrupt record: {what}"))
 }
 
 /// Keys in the order every adapter lists them: by client, then by hash.

@@ -26,6 +26,7 @@ pub fn client(client_id: &str) -> ClientBuilder {
         enabled: true,
         created_at: 0,
         has_legacy_api_keys: false,
+        version: 0,
     })
 }
 
@@ -110,6 +111,12 @@ impl ClientBuilder {
 
     pub fn with_legacy_api_keys(mut self) -> Self {
         self.0.has_legacy_api_keys = true;
+        self
+    }
+
+    /// The version a store holds after this many writes since the client was created.
+    pub fn version(mut self, version: u64) -> Self {
+        self.0.version = version;
         self
     }
 

@@ -11,12 +11,15 @@ use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
+use super::clients::{NEXT_VERSION, still_at_version};
 use super::{
     Item, backend, build_failed, condition_failed_at, get_consistent, n, on_condition_failed, s,
     scan_all,
 };
 use crate::domain::{LegacyApiKey, SecretHash};
-use crate::store::{ApiKeyReader, ApiKeyRemover, ApiKeyStore, StoreError, sort_keys};
+use crate::store::{
+    ApiKeyReader, ApiKeyRemover, ApiKeyStore, MAX_FLAG_ATTEMPTS, StoreError, sort_keys,
+};
 
 /// DynamoDB accepts at most 100 actions in one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -50,6 +53,76 @@ impl DynamoDbApiKeyStore {
         let mut keys = scan_all(scan, from_item).await?;
         sort_keys(&mut keys);
         Ok(keys)
+    }
+
+    /// The client's version and flag, read consistently; `None` when the client is gone.
+    async fn flag_and_version(&self, client_id: &str) -> Result<Option<(bool, u64)>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.clients_table)
+            .key("client_id", s(client_id))
+            .projection_expression("has_legacy_api_keys, version")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        let Some(item) = output.item() else {
+            return Ok(None);
+        };
+        let flag = matches!(
+            item.get("has_legacy_api_keys"),
+            Some(AttributeValue::Bool(true))
+        );
+        let version = match item.get("version") {
+            None => 0,
+            Some(v) => v.as_n().ok().and_then(|v| v.parse().ok()).ok_or_else(|| {
+                StoreError::Backend(format!("client {client_id:?}: corrupt version"))
+            })?,
+        };
+        Ok(Some((flag, version)))
+    }
+
+    /// Deletes every key of the client (up to 100 per transaction); returns how many.
+    async fn delete_keys(&self, client_id: &str) -> Result<usize, StoreError> {
+        let keys = self.scan(Some(client_id)).await?;
+        for chunk in keys.chunks(MAX_TRANSACTION_ITEMS) {
+            let mut deletes = Vec::with_capacity(chunk.len());
+            for key in chunk {
+                let delete = Delete::builder()
+                    .table_name(&self.keys_table)
+                    .key("key_sha256", s(key.key_sha256.to_hex()))
+                    .build()
+                    .map_err(build_failed)?;
+                deletes.push(TransactWriteItem::builder().delete(delete).build());
+            }
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(deletes))
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+        }
+        Ok(keys.len())
+    }
+
+    /// Clears the flag if the client is still at `version`: [`StoreError::Conflict`] when a
+    /// write (an import, say) came since it was read.
+    async fn clear_flag(&self, client_id: &str, version: u64) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.clients_table)
+            .key("client_id", s(client_id))
+            .update_expression(format!("SET has_legacy_api_keys = :no, {NEXT_VERSION}"))
+            .condition_expression(still_at_version(version))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .expression_attribute_values(":read", n(version))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map_err(|e| on_condition_failed(e.into_service_error(), StoreError::Conflict))?;
+        Ok(())
     }
 }
 
@@ -101,9 +174,11 @@ impl ApiKeyStore for DynamoDbApiKeyStore {
         let flag = Update::builder()
             .table_name(&self.clients_table)
             .key("client_id", s(&key.client_id))
-            .update_expression("SET has_legacy_api_keys = :yes")
+            .update_expression(format!("SET has_legacy_api_keys = :yes, {NEXT_VERSION}"))
             .condition_expression("attribute_exists(client_id)")
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
             .build()
             .map_err(build_failed)?;
         let result = self
@@ -147,42 +222,29 @@ impl ApiKeyStore for DynamoDbApiKeyStore {
 
 #[async_trait]
 impl ApiKeyRemover for DynamoDbApiKeyStore {
-    /// Deletes the keys (up to 100 per transaction), and only then clears the flag, so that a
-    /// failure part-way leaves the flag set and the next token issue tries again.
+    /// Reads the client's version, deletes the keys, and only then clears the flag, on condition
+    /// that the version is unchanged: a key imported after the read (which the scan may have
+    /// missed) bumps the version, so its flag stays set. A failure part-way, or conflicts on
+    /// every attempt, leave the flag set and the next token issue tries again.
     async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError> {
-        let keys = self.scan(Some(client_id)).await?;
-        for chunk in keys.chunks(MAX_TRANSACTION_ITEMS) {
-            let mut deletes = Vec::with_capacity(chunk.len());
-            for key in chunk {
-                let delete = Delete::builder()
-                    .table_name(&self.keys_table)
-                    .key("key_sha256", s(key.key_sha256.to_hex()))
-                    .build()
-                    .map_err(build_failed)?;
-                deletes.push(TransactWriteItem::builder().delete(delete).build());
+        let mut removed = 0;
+        for _ in 0..MAX_FLAG_ATTEMPTS {
+            let read = self.flag_and_version(client_id).await?;
+            removed += self.delete_keys(client_id).await?;
+            let Some((true, version)) = read else {
+                // The client is gone, or holds no flag to clear.
+                return Ok(removed);
+            };
+            match self.clear_flag(client_id, version).await {
+                Ok(()) => return Ok(removed),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e),
             }
-            self.client
-                .transact_write_items()
-                .set_transact_items(Some(deletes))
-                .send()
-                .await
-                .map_err(|e| backend(e.into_service_error()))?;
         }
-        let cleared = self
-            .client
-            .update_item()
-            .table_name(&self.clients_table)
-            .key("client_id", s(client_id))
-            .update_expression("SET has_legacy_api_keys = :no")
-            .condition_expression("attribute_exists(client_id)")
-            .expression_attribute_values(":no", AttributeValue::Bool(false))
-            .send()
-            .await;
-        match cleared.map_err(|e| e.into_service_error()) {
-            Ok(_) => Ok(keys.len()),
-            // The client itself is gone: there is no flag left to clear.
-            Err(e) if e.is_conditional_check_failed_exception() => Ok(keys.len()),
-            Err(e) => Err(backend(e)),
-        }
+        tracing::warn!(
+            client_id,
+            "the client kept changing while its legacy keys were removed; its flag stays set"
+        );
+        Ok(removed)
     }
 }

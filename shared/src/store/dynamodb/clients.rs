@@ -1,14 +1,32 @@
 //! Clients in a DynamoDB table keyed by `client_id` (S). Writes are conditional, so a create
-//! never overwrites an existing client and an update never resurrects a deleted one.
+//! never overwrites an existing client, an update never resurrects a deleted one, and an update
+//! replaces only the version it read (`version`, N; absent on items from before versions, which
+//! read as 0). Every write increments `version`.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
-use super::{Item, get_consistent, n, on_condition_failed, s, scan_all};
+use super::{Item, backend, get_consistent, n, on_condition_failed, s, scan_all};
 use crate::domain::{Client, GrantType, SecretHash, StoredSecret};
-use crate::store::{ClientReader, ClientStore, StoreError, validated};
+use crate::store::{
+    ClientReader, ClientStore, StoreError, checked_on_read, corrupt_client, validated,
+};
+
+/// The condition that the stored client is still at `version`; an item without the attribute
+/// is at version 0. Uses the placeholder `:read`.
+pub(super) fn still_at_version(version: u64) -> &'static str {
+    if version == 0 {
+        "attribute_exists(client_id) AND (attribute_not_exists(version) OR version = :read)"
+    } else {
+        "attribute_exists(client_id) AND version = :read"
+    }
+}
+
+/// The update-expression clause that increments the version, counting an absent one as 0.
+/// Uses the placeholders `:zero` and `:one`.
+pub(super) const NEXT_VERSION: &str = "version = if_not_exists(version, :zero) + :one";
 
 pub struct DynamoDbClientStore {
     client: DynamoClient,
@@ -16,11 +34,12 @@ pub struct DynamoDbClientStore {
 }
 
 impl DynamoDbClientStore {
-    /// Writes the whole client if `condition` holds, else fails with `when_not`.
+    /// Writes `client` as the whole item if `condition` holds, else fails with `when_not`.
     async fn put_if(
         &self,
         client: &Client,
         condition: &str,
+        values: Option<Item>,
         when_not: StoreError,
     ) -> Result<(), StoreError> {
         validated(client)?;
@@ -29,10 +48,26 @@ impl DynamoDbClientStore {
             .table_name(&self.table)
             .set_item(Some(to_item(client)))
             .condition_expression(condition)
+            .set_expression_attribute_values(values)
             .send()
             .await
             .map_err(|e| on_condition_failed(e.into_service_error(), when_not))?;
         Ok(())
+    }
+
+    /// Whether the client exists, read consistently (to tell a conflict from a deletion).
+    async fn exists(&self, client_id: &str) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("client_id", s(client_id))
+            .projection_expression("client_id")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        Ok(output.item().is_some())
     }
 
     pub fn new(client: DynamoClient, table: impl Into<String>) -> Self {
@@ -78,6 +113,7 @@ fn to_item(client: &Client) -> Item {
             "has_legacy_api_keys".into(),
             AttributeValue::Bool(client.has_legacy_api_keys),
         ),
+        ("version".into(), n(client.version)),
     ]);
     if let Some(lp) = &client.labelpartner {
         item.insert("labelpartner".into(), s(lp));
@@ -91,8 +127,7 @@ fn from_item(item: &Item) -> Result<Client, StoreError> {
         .and_then(|v| v.as_s().ok())
         .cloned()
         .unwrap_or_default();
-    let corrupt =
-        |what: &str| StoreError::Backend(format!("client {id}: missing or corrupt {what}"));
+    let corrupt = |what: &str| corrupt_client(&id, &format!("missing or corrupt {what}"));
     let get_s = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     let get_n = |name: &str| {
         item.get(name)
@@ -119,14 +154,21 @@ fn from_item(item: &Item) -> Result<Client, StoreError> {
                 .and_then(|h| h.as_s().ok())
                 .and_then(|h| SecretHash::from_hex(h))
                 .ok_or_else(|| corrupt("secrets"))?;
-            let expires_at = m
-                .get("expires_at")
-                .and_then(|e| e.as_n().ok())
-                .and_then(|e| e.parse().ok());
+            // Absent means the secret does not expire; present but unreadable is corrupt,
+            // never "does not expire".
+            let expires_at = match m.get("expires_at") {
+                None => None,
+                Some(e) => Some(
+                    e.as_n()
+                        .ok()
+                        .and_then(|e| e.parse().ok())
+                        .ok_or_else(|| corrupt("secret expiry"))?,
+                ),
+            };
             Ok(StoredSecret { hash, expires_at })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Client {
+    checked_on_read(Client {
         client_id: id.clone(),
         secrets,
         access_level: get_s("access_level")
@@ -156,6 +198,15 @@ fn from_item(item: &Item) -> Result<Client, StoreError> {
             .and_then(|v| v.as_bool().ok())
             .copied()
             .unwrap_or(false),
+        // Absent on items written before versions existed.
+        version: match item.get("version") {
+            None => 0,
+            Some(v) => v
+                .as_n()
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| corrupt("version"))?,
+        },
     })
 }
 
@@ -175,6 +226,7 @@ impl ClientStore for DynamoDbClientStore {
         self.put_if(
             client,
             "attribute_not_exists(client_id)",
+            None,
             StoreError::AlreadyExists,
         )
         .await
@@ -188,8 +240,25 @@ impl ClientStore for DynamoDbClientStore {
     }
 
     async fn update(&self, client: &Client) -> Result<(), StoreError> {
-        self.put_if(client, "attribute_exists(client_id)", StoreError::NotFound)
-            .await
+        let next = Client {
+            version: client.version + 1,
+            ..client.clone()
+        };
+        let read = HashMap::from([(":read".to_string(), n(client.version))]);
+        let written = self
+            .put_if(
+                &next,
+                still_at_version(client.version),
+                Some(read),
+                StoreError::Conflict,
+            )
+            .await;
+        match written {
+            Err(StoreError::Conflict) if !self.exists(&client.client_id).await? => {
+                Err(StoreError::NotFound)
+            }
+            other => other,
+        }
     }
 
     async fn disable(&self, client_id: &str) -> Result<(), StoreError> {
@@ -197,9 +266,11 @@ impl ClientStore for DynamoDbClientStore {
             .update_item()
             .table_name(&self.table)
             .key("client_id", s(client_id))
-            .update_expression("SET enabled = :disabled")
+            .update_expression(format!("SET enabled = :disabled, {NEXT_VERSION}"))
             .condition_expression("attribute_exists(client_id)")
             .expression_attribute_values(":disabled", AttributeValue::Bool(false))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
             .send()
             .await
             .map_err(|e| on_condition_failed(e.into_service_error(), StoreError::NotFound))?;

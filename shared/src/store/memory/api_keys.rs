@@ -1,4 +1,6 @@
-//! Legacy API keys in memory, beside a [`MemoryClientStore`] of clients.
+//! Legacy API keys in memory, beside a [`MemoryClientStore`] of clients. Importing a key and
+//! removing a client's keys each hold the keys' lock while they set or clear the client's flag,
+//! so the two never interleave.
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -6,9 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{MemoryClientStore, lock};
 use crate::domain::{LegacyApiKey, SecretHash};
-use crate::store::{
-    ApiKeyReader, ApiKeyRemover, ApiKeyStore, ClientReader, ClientStore, StoreError, sort_keys,
-};
+use crate::store::{ApiKeyReader, ApiKeyRemover, ApiKeyStore, StoreError, sort_keys};
 
 pub struct MemoryApiKeyStore {
     clients: Arc<MemoryClientStore>,
@@ -28,14 +28,13 @@ impl MemoryApiKeyStore {
         lock(&self.keys)
     }
 
-    async fn set_flag(&self, client_id: &str, value: bool) -> Result<(), StoreError> {
-        let mut client = self
-            .clients
-            .get(client_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        client.has_legacy_api_keys = value;
-        self.clients.update(&client).await
+    /// Setting the flag is always a write (as an import is); clearing one only if it is set.
+    fn set_flag(&self, client_id: &str, value: bool) -> Result<(), StoreError> {
+        self.clients.change(client_id, |client| {
+            let writes = value || client.has_legacy_api_keys;
+            client.has_legacy_api_keys = value;
+            writes
+        })
     }
 }
 
@@ -49,11 +48,12 @@ impl ApiKeyReader for MemoryApiKeyStore {
 #[async_trait]
 impl ApiKeyStore for MemoryApiKeyStore {
     async fn import_key(&self, key: &LegacyApiKey) -> Result<(), StoreError> {
-        if self.keys().contains_key(&key.key_sha256.to_hex()) {
+        let mut keys = self.keys();
+        if keys.contains_key(&key.key_sha256.to_hex()) {
             return Err(StoreError::AlreadyExists);
         }
-        self.set_flag(&key.client_id, true).await?;
-        self.keys().insert(key.key_sha256.to_hex(), key.clone());
+        self.set_flag(&key.client_id, true)?;
+        keys.insert(key.key_sha256.to_hex(), key.clone());
         Ok(())
     }
 
@@ -79,13 +79,11 @@ impl ApiKeyStore for MemoryApiKeyStore {
 #[async_trait]
 impl ApiKeyRemover for MemoryApiKeyStore {
     async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError> {
-        let removed = {
-            let mut keys = self.keys();
-            let before = keys.len();
-            keys.retain(|_, k| k.client_id != client_id);
-            before - keys.len()
-        };
-        match self.set_flag(client_id, false).await {
+        let mut keys = self.keys();
+        let before = keys.len();
+        keys.retain(|_, k| k.client_id != client_id);
+        let removed = before - keys.len();
+        match self.set_flag(client_id, false) {
             Ok(()) | Err(StoreError::NotFound) => Ok(removed),
             Err(error) => Err(error),
         }

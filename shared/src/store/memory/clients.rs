@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use super::lock;
 use crate::domain::Client;
-use crate::store::{ClientReader, ClientStore, StoreError, validated};
+use crate::store::{ClientReader, ClientStore, StoreError, checked_on_read, validated};
 
 #[derive(Default)]
 pub struct MemoryClientStore {
@@ -17,12 +17,29 @@ impl MemoryClientStore {
     fn clients(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Client>> {
         lock(&self.clients)
     }
+
+    /// Applies `change` to the stored client and, if it wrote anything (returned true),
+    /// increments its version, in one step under the lock. [`StoreError::NotFound`] when there
+    /// is no such client.
+    pub(super) fn change(
+        &self,
+        client_id: &str,
+        change: impl FnOnce(&mut Client) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut clients = self.clients();
+        let existing = clients.get_mut(client_id).ok_or(StoreError::NotFound)?;
+        if change(existing) {
+            existing.version += 1;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl ClientReader for MemoryClientStore {
     async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        Ok(self.clients().get(client_id).cloned())
+        let found = self.clients().get(client_id).cloned();
+        found.map(checked_on_read).transpose()
     }
 }
 
@@ -39,27 +56,30 @@ impl ClientStore for MemoryClientStore {
     }
 
     async fn list(&self) -> Result<Vec<Client>, StoreError> {
-        Ok(self.clients().values().cloned().collect())
+        let all: Vec<Client> = self.clients().values().cloned().collect();
+        all.into_iter().map(checked_on_read).collect()
     }
 
     async fn update(&self, client: &Client) -> Result<(), StoreError> {
         validated(client)?;
-        match self.clients().get_mut(&client.client_id) {
-            Some(existing) => {
-                *existing = client.clone();
-                Ok(())
-            }
-            None => Err(StoreError::NotFound),
+        let mut clients = self.clients();
+        let existing = clients
+            .get_mut(&client.client_id)
+            .ok_or(StoreError::NotFound)?;
+        if existing.version != client.version {
+            return Err(StoreError::Conflict);
         }
+        *existing = Client {
+            version: client.version + 1,
+            ..client.clone()
+        };
+        Ok(())
     }
 
     async fn disable(&self, client_id: &str) -> Result<(), StoreError> {
-        match self.clients().get_mut(client_id) {
-            Some(existing) => {
-                existing.enabled = false;
-                Ok(())
-            }
-            None => Err(StoreError::NotFound),
-        }
+        self.change(client_id, |client| {
+            client.enabled = false;
+            true
+        })
     }
 }

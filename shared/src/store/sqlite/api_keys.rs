@@ -80,7 +80,8 @@ impl ApiKeyStore for SqliteStore {
         let tx = conn.transaction().map_err(StoreError::backend)?;
         let flagged = tx
             .execute(
-                "UPDATE clients SET has_legacy_api_keys = 1 WHERE client_id = ?1",
+                "UPDATE clients SET has_legacy_api_keys = 1, version = version + 1 \
+                 WHERE client_id = ?1",
                 params![key.client_id],
             )
             .map_err(StoreError::backend)?;
@@ -145,7 +146,8 @@ impl ApiKeyRemover for SqliteStore {
             )
             .map_err(StoreError::backend)?;
         tx.execute(
-            "UPDATE clients SET has_legacy_api_keys = 0 WHERE client_id = ?1",
+            "UPDATE clients SET has_legacy_api_keys = 0, version = version + 1 \
+             WHERE client_id = ?1 AND has_legacy_api_keys = 1",
             params![client_id],
         )
         .map_err(StoreError::backend)?;

@@ -3,9 +3,11 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::SqliteStore;
+use super::{SqliteStore, get_u64, integer};
 use crate::domain::{Client, GrantType, StoredSecret};
-use crate::store::{ClientReader, ClientStore, StoreError, validated};
+use crate::store::{
+    ClientReader, ClientStore, StoreError, checked_on_read, corrupt_client, validated,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS clients (
@@ -18,26 +20,47 @@ CREATE TABLE IF NOT EXISTS clients (
     access_token_ttl INTEGER NOT NULL,
     enabled INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
-    has_legacy_api_keys INTEGER NOT NULL DEFAULT 0
+    has_legacy_api_keys INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0)
 );
 ";
 
 macro_rules! columns {
     () => {
         "client_id, secrets, access_level, labelpartner, allowed_grant_types, allowed_scopes, \
-         access_token_ttl, enabled, created_at, has_legacy_api_keys"
+         access_token_ttl, enabled, created_at, has_legacy_api_keys, version"
     };
 }
 const COLUMNS: &str = columns!();
 /// The token path's one query, built at compile time: no allocation per request.
 const SELECT_ONE: &str = concat!("SELECT ", columns!(), " FROM clients WHERE client_id = ?1");
 
+/// Creates the table, and brings a file written before client versions existed up to date
+/// (every existing client at version 0). Safe to run on every open, by several processes at once.
 pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch(SCHEMA).map_err(StoreError::backend)
+    conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
+    if !has_version_column(conn)? {
+        let altered = conn.execute_batch(
+            "ALTER TABLE clients ADD COLUMN version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0)",
+        );
+        // Another process may have added it between our check and our ALTER.
+        if let Err(error) = altered
+            && !has_version_column(conn)?
+        {
+            return Err(StoreError::backend(error));
+        }
+    }
+    Ok(())
+}
+
+fn has_version_column(conn: &Connection) -> Result<bool, StoreError> {
+    conn.prepare("SELECT 1 FROM pragma_table_info('clients') WHERE name = 'version'")
+        .and_then(|mut stmt| stmt.exists([]))
+        .map_err(StoreError::backend)
 }
 
 impl SqliteStore {
-    /// Runs an INSERT or UPDATE whose ten parameters are the client's columns in [`COLUMNS`]
+    /// Runs an INSERT or UPDATE whose eleven parameters are the client's columns in [`COLUMNS`]
     /// order, after validating the client; returns the number of rows written.
     fn write_client(&self, sql: &str, client: &Client) -> Result<usize, StoreError> {
         validated(client)?;
@@ -55,9 +78,19 @@ impl SqliteStore {
                     client.access_token_ttl,
                     client.enabled,
                     client.created_at,
-                    client.has_legacy_api_keys
+                    client.has_legacy_api_keys,
+                    integer(client.version)?
                 ],
             )
+            .map_err(StoreError::backend)
+    }
+}
+
+impl SqliteStore {
+    fn client_exists(&self, client_id: &str) -> Result<bool, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT 1 FROM clients WHERE client_id = ?1")
+            .and_then(|mut stmt| stmt.exists(params![client_id]))
             .map_err(StoreError::backend)
     }
 }
@@ -89,14 +122,14 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Client, StoreError>> {
     let scopes: String = row.get(5)?;
     let client_id: String = row.get(0)?;
     let labelpartner: Option<String> = row.get(3)?;
-    let access_token_ttl: u32 = row.get(6)?;
+    let access_token_ttl: i64 = row.get(6)?;
     let enabled: bool = row.get(7)?;
     let created_at: i64 = row.get(8)?;
     let has_legacy_api_keys: bool = row.get(9)?;
+    let version = get_u64(row, 10)?;
     Ok((|| {
-        let corrupt =
-            |what: &str| StoreError::Backend(format!("client {client_id}: corrupt {what}"));
-        Ok(Client {
+        let corrupt = |what: &str| corrupt_client(&client_id, what);
+        checked_on_read(Client {
             secrets: serde_json::from_str::<Vec<StoredSecret>>(&secrets)
                 .map_err(|_| corrupt("secrets"))?,
             access_level: access_level.parse().map_err(|_| corrupt("access_level"))?,
@@ -108,10 +141,12 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Client, StoreError>> {
             allowed_scopes: scopes.split_whitespace().map(String::from).collect(),
             client_id: client_id.clone(),
             labelpartner,
-            access_token_ttl,
+            access_token_ttl: u32::try_from(access_token_ttl)
+                .map_err(|_| corrupt("access_token_ttl"))?,
             enabled,
             created_at,
             has_legacy_api_keys,
+            version,
         })
     })())
 }
@@ -136,7 +171,7 @@ impl ClientStore for SqliteStore {
         let sql = concat!(
             "INSERT INTO clients (",
             columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (client_id) DO NOTHING"
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (client_id) DO NOTHING"
         );
         match self.write_client(sql, client)? {
             0 => Err(StoreError::AlreadyExists),
@@ -160,8 +195,10 @@ impl ClientStore for SqliteStore {
     async fn update(&self, client: &Client) -> Result<(), StoreError> {
         let sql = "UPDATE clients SET secrets = ?2, access_level = ?3, labelpartner = ?4, \
                    allowed_grant_types = ?5, allowed_scopes = ?6, access_token_ttl = ?7, \
-                   enabled = ?8, created_at = ?9, has_legacy_api_keys = ?10 WHERE client_id = ?1";
+                   enabled = ?8, created_at = ?9, has_legacy_api_keys = ?10, version = ?11 + 1 \
+                   WHERE client_id = ?1 AND version = ?11";
         match self.write_client(sql, client)? {
+            0 if self.client_exists(&client.client_id)? => Err(StoreError::Conflict),
             0 => Err(StoreError::NotFound),
             _ => Ok(()),
         }
@@ -171,7 +208,7 @@ impl ClientStore for SqliteStore {
         let updated = self
             .conn()
             .execute(
-                "UPDATE clients SET enabled = 0 WHERE client_id = ?1",
+                "UPDATE clients SET enabled = 0, version = version + 1 WHERE client_id = ?1",
                 params![client_id],
             )
             .map_err(StoreError::backend)?;

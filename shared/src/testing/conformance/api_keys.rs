@@ -26,7 +26,32 @@ macro_rules! api_key_store_conformance {
             remove_for_client_deletes_only_its_keys_and_clears_its_flag,
             remove_for_a_client_without_keys_removes_nothing,
             remove_for_a_flagged_client_without_keys_returns_zero_and_clears_the_flag,
+            an_update_read_before_an_import_is_a_conflict_and_the_flag_stays,
         );
+    };
+}
+
+/// Expands into a module `api_key_store_race_conformance` with one test on a multi-threaded
+/// runtime: removals of a client's keys racing imports of new ones; see
+/// [the suites](crate::testing::conformance).
+#[macro_export]
+macro_rules! api_key_store_race_conformance {
+    ($make:expr) => {
+        mod api_key_store_race_conformance {
+            #[allow(unused_imports)]
+            use super::*;
+
+            use $crate::testing::conformance::{StoresUnderTest, api_keys};
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+            async fn a_removal_racing_an_import_never_clears_the_flag_of_a_stored_key() {
+                let under_test: StoresUnderTest = $make.await;
+                api_keys::a_removal_racing_an_import_never_clears_the_flag_of_a_stored_key(
+                    &under_test,
+                )
+                .await;
+            }
+        }
     };
 }
 
@@ -78,8 +103,8 @@ pub async fn import_stores_only_the_hash_and_sets_the_clients_flag(stores: &Stor
     );
 }
 
-/// The import sets the flag and leaves every other field alone: compared whole, on a client
-/// whose fields are all away from the builder's defaults.
+/// The import sets the flag and leaves every other field alone but the version (it is a write):
+/// compared whole, on a client whose fields are all away from the builder's defaults.
 pub async fn import_changes_nothing_on_the_client_but_the_flag(stores: &StoresUnderTest) {
     let keys = stores.api_keys();
     let before = labelpartner_client("lp-client").build();
@@ -91,6 +116,7 @@ pub async fn import_changes_nothing_on_the_client_but_the_flag(stores: &StoresUn
     assert!(!before.has_legacy_api_keys);
     let flagged = Client {
         has_legacy_api_keys: true,
+        version: before.version + 1,
         ..before.clone()
     };
     import(
@@ -109,7 +135,14 @@ pub async fn import_changes_nothing_on_the_client_but_the_flag(stores: &StoresUn
         &[("legacy-key-0000000000000008", "lp-client")],
     )
     .await;
-    assert_eq!(stored_client(stores, "lp-client").await, Some(flagged));
+    let flagged_again = Client {
+        version: flagged.version + 1,
+        ..flagged
+    };
+    assert_eq!(
+        stored_client(stores, "lp-client").await,
+        Some(flagged_again)
+    );
     assert_eq!(
         keys.list_keys(Some("lp-client")).await.expect("list").len(),
         2
@@ -274,8 +307,8 @@ pub async fn remove_for_client_deletes_only_its_keys_and_clears_its_flag(stores:
         vec![legacy_key("legacy-key-2000000000000001", "other-client")]
     );
     assert!(stores.has_legacy_api_keys("other-client").await);
-    // The client is as it was before its first key.
-    let unflagged = client("legacy-client").build();
+    // The client is as it was before its first key, two imports and one clearing later.
+    let unflagged = client("legacy-client").version(3).build();
     assert_eq!(
         stored_client(stores, "legacy-client").await,
         Some(unflagged.clone())
@@ -351,7 +384,7 @@ pub async fn remove_for_a_flagged_client_without_keys_returns_zero_and_clears_th
     assert!(!stores.has_legacy_api_keys("flag-only").await);
     assert_eq!(
         stored_client(stores, "flag-only").await,
-        Some(client("flag-only").build())
+        Some(client("flag-only").version(1).build())
     );
     // The other client keeps its key and its flag.
     assert_eq!(
@@ -359,4 +392,78 @@ pub async fn remove_for_a_flagged_client_without_keys_returns_zero_and_clears_th
         vec![legacy_key("legacy-key-2000000000000002", "other-client")]
     );
     assert!(stores.has_legacy_api_keys("other-client").await);
+}
+
+/// `rotate-secret` reads the client, `apikey import` flags it, then the rotation writes: the
+/// write is refused, so the flag (and with it the removal of the key) is not lost.
+pub async fn an_update_read_before_an_import_is_a_conflict_and_the_flag_stays(
+    stores: &StoresUnderTest,
+) {
+    create_client(stores, "lp-client").await;
+    let read = stored_client(stores, "lp-client")
+        .await
+        .expect("the client");
+    import(
+        stores.api_keys().as_ref(),
+        &[("legacy-key-0000000000000009", "lp-client")],
+    )
+    .await;
+    let rotated = Client {
+        secrets: client("lp-client").secret("rotated").build().secrets,
+        ..read
+    };
+    let result = stores.clients().update(&rotated).await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict)),
+        "expected Conflict, got {result:?}"
+    );
+    assert_eq!(
+        stored_client(stores, "lp-client").await,
+        Some(
+            client("lp-client")
+                .with_legacy_api_keys()
+                .version(1)
+                .build()
+        )
+    );
+}
+
+/// How many removal-and-import pairs [`a_removal_racing_an_import_never_clears_the_flag_of_a_stored_key`]
+/// starts at once: enough that, against a store clearing the flag unconditionally, some
+/// import lands between a removal's listing and its clearing.
+const RACE_ROUNDS: usize = 120;
+
+/// The token function removes a client's keys while `apikey import` adds one: whatever the
+/// order, a key that is stored afterwards has its client's flag set (so the next token removes
+/// it), and removal never fails.
+pub async fn a_removal_racing_an_import_never_clears_the_flag_of_a_stored_key(
+    stores: &StoresUnderTest,
+) {
+    create_client(stores, "racing-client").await;
+    for round in 0..RACE_ROUNDS {
+        let key = legacy_key(&format!("legacy-key-race-{round:012}"), "racing-client");
+        let (remover, importer) = (stores.api_keys().clone(), stores.api_keys().clone());
+        let removal = tokio::spawn(async move { remover.remove_for_client("racing-client").await });
+        let import = tokio::spawn(async move { importer.import_key(&key).await });
+        removal
+            .await
+            .expect("the removal task")
+            .unwrap_or_else(|e| panic!("removal failed in round {round}: {e}"));
+        import
+            .await
+            .expect("the import task")
+            .unwrap_or_else(|e| panic!("import failed in round {round}: {e}"));
+        let left = stores
+            .api_keys()
+            .list_keys(Some("racing-client"))
+            .await
+            .expect("list");
+        if !left.is_empty() {
+            assert!(
+                stores.has_legacy_api_keys("racing-client").await,
+                "round {round}: {} key(s) stored but the flag was cleared",
+                left.len()
+            );
+        }
+    }
 }

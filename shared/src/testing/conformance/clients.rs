@@ -22,6 +22,8 @@ macro_rules! client_store_conformance {
             update_replaces_the_record,
             update_of_a_missing_id_is_not_found_and_creates_nothing,
             update_of_an_invalid_client_is_invalid_and_keeps_the_record,
+            an_update_from_a_stale_read_is_a_conflict_and_keeps_the_newer_record,
+            an_update_read_before_a_disable_is_a_conflict_and_the_client_stays_disabled,
             disable_sets_enabled_false_and_keeps_the_rest,
             disable_of_a_missing_id_is_not_found,
         );
@@ -168,14 +170,88 @@ pub async fn update_replaces_the_record(stores: &StoresUnderTest) {
         .update(&replacement)
         .await
         .expect("update of an existing client");
-    assert_eq!(stored(store, &id).await, Some(replacement));
+    // Stored one version on from the one read.
+    let stored_replacement = stored(store, &id).await.expect("the client");
+    assert_eq!(
+        stored_replacement,
+        Client {
+            version: 1,
+            ..replacement
+        }
+    );
 
     // And back: an optional attribute that reappears is stored again, and the flag is cleared.
     store
-        .update(&original)
+        .update(&Client {
+            version: stored_replacement.version,
+            ..original.clone()
+        })
         .await
         .expect("second update of an existing client");
-    assert_eq!(stored(store, &id).await, Some(original));
+    assert_eq!(
+        stored(store, &id).await,
+        Some(Client {
+            version: 2,
+            ..original
+        })
+    );
+}
+
+/// Two operators read the same client; the second to write must not undo the first's change.
+pub async fn an_update_from_a_stale_read_is_a_conflict_and_keeps_the_newer_record(
+    stores: &StoresUnderTest,
+) {
+    let store = stores.clients().as_ref();
+    let id = unique_name("update-stale");
+    create(store, &labelpartner_client(&id).build()).await;
+    let read_by_first = stored(store, &id).await.expect("the client");
+    let read_by_second = read_by_first.clone();
+    let first = Client {
+        allowed_scopes: vec!["first:change".into()],
+        ..read_by_first
+    };
+    store.update(&first).await.expect("the first update");
+    let second = Client {
+        access_token_ttl: 60,
+        ..read_by_second
+    };
+    let result = store.update(&second).await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict)),
+        "expected Conflict, got {result:?}"
+    );
+    assert_eq!(
+        stored(store, &id).await,
+        Some(Client {
+            version: 1,
+            ..first
+        })
+    );
+}
+
+/// `rotate-secret` reads the client, an operator disables it, then the rotation writes: the
+/// write is refused and the client stays disabled.
+pub async fn an_update_read_before_a_disable_is_a_conflict_and_the_client_stays_disabled(
+    stores: &StoresUnderTest,
+) {
+    let store = stores.clients().as_ref();
+    let id = unique_name("update-after-disable");
+    create(store, &labelpartner_client(&id).build()).await;
+    let read = stored(store, &id).await.expect("the client");
+    store.disable(&id).await.expect("disable");
+    let rotated = Client {
+        secrets: labelpartner_client(&id).secret("rotated").build().secrets,
+        ..read
+    };
+    let result = store.update(&rotated).await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict)),
+        "expected Conflict, got {result:?}"
+    );
+    assert_eq!(
+        stored(store, &id).await,
+        Some(labelpartner_client(&id).disabled().version(1).build())
+    );
 }
 
 pub async fn update_of_a_missing_id_is_not_found_and_creates_nothing(stores: &StoresUnderTest) {
@@ -209,19 +285,22 @@ pub async fn disable_sets_enabled_false_and_keeps_the_rest(stores: &StoresUnderT
     let client = labelpartner_client(&id).build();
     assert!(client.enabled);
     create(store, &client).await;
-    let disabled = labelpartner_client(&id).disabled().build();
+    let disabled = labelpartner_client(&id).disabled();
     store
         .disable(&id)
         .await
         .expect("disable of an existing client");
-    assert_eq!(stored(store, &id).await, Some(disabled.clone()));
+    assert_eq!(
+        stored(store, &id).await,
+        Some(disabled.clone().version(1).build())
+    );
 
-    // Disabling twice is not an error and changes nothing more.
+    // Disabling twice is not an error and changes nothing more (but counts as a write).
     store
         .disable(&id)
         .await
         .expect("disable of a disabled client");
-    assert_eq!(stored(store, &id).await, Some(disabled));
+    assert_eq!(stored(store, &id).await, Some(disabled.version(2).build()));
 }
 
 pub async fn disable_of_a_missing_id_is_not_found(stores: &StoresUnderTest) {

@@ -10,6 +10,7 @@
 //! async fn fresh_stores() -> StoresUnderTest { /* … */ }
 //! token_service::client_store_conformance!(fresh_stores());
 //! token_service::api_key_store_conformance!(fresh_stores());
+//! token_service::api_key_store_race_conformance!(fresh_stores());
 //! token_service::legacy_key_transition_conformance!(fresh_stores());
 //!
 //! async fn sign_in_stores() -> SignInStoresUnderTest { /* … */ }
@@ -21,7 +22,9 @@
 //! - [`clients`]: the [`ClientStore`] port. Its behaviours use client ids from
 //!   [`unique_name`](crate::testing::unique_name), so they may share one store or table.
 //! - [`api_keys`]: the [`ApiKeyStore`] port and the client flag it keeps. It lists every stored
-//!   key, so each test needs stores of its own, empty.
+//!   key, so each test needs stores of its own, empty. Its race suite (removals of a client's
+//!   keys racing imports, on a multi-threaded runtime) is for every adapter: DynamoDB's removal
+//!   spans several requests, so its guard against a racing import is its own code too.
 //! - [`legacy_key_transition`]: the authorizer and the token endpoint over the stores, from the
 //!   first accepted key to its removal on the first OAuth token. Empty stores, as above.
 //! - [`users`]: the [`UserStore`] port (and so [`UserAccounts`](crate::store::UserAccounts)).
