@@ -22,7 +22,7 @@ comma := ,
 LOCAL_ENV := $(shell scripts/local-env.sh $(LOCAL) http://127.0.0.1:$(PORT)) \
 	$(if $(API_KEY_SUNSET),API_KEY_SUNSET=$(API_KEY_SUNSET))
 
-.PHONY: help tools run test check lint lint-rust bench fmt clean-local
+.PHONY: help tools run test check lint lint-rust bench fuzz fmt clean-local
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /make \1\t- /' | expand -t 20
@@ -55,6 +55,21 @@ bench: tools ## criterion benchmarks and the authorizer cold start
 	cargo bench -p token-service
 	cargo build --profile bench -p authorizer
 	$(VENV)/bin/python functions/authorizer/scripts/cold_start.py $(TARGET_DIR)/release/authorizer --runs 30
+
+FUZZ_SECONDS ?= 60
+CARGO_FUZZ := $(TOOLS)/cargo/bin/cargo-fuzz
+
+fuzz: $(CARGO_FUZZ) ## every cargo-fuzz target for FUZZ_SECONDS (default 60) each; not in CI
+	cd fuzz && for target in $$(RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) list); do \
+		echo "== fuzz $$target ($(FUZZ_SECONDS) s)"; \
+		RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --sanitizer none $$target -- \
+			-max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+# cargo-fuzz drives libFuzzer through unstable rustc flags; RUSTC_BOOTSTRAP lets the stable
+# toolchain accept them (no nightly toolchain is needed), and no sanitizer runtime is required.
+$(CARGO_FUZZ):
+	cargo install --locked --root $(TOOLS)/cargo cargo-fuzz@0.13.2
 
 tools: $(VENV)/.installed ## install cargo-lambda, moto, cfn-lint and schemathesis into .tools/
 

@@ -16,5 +16,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let verifier = AccessTokenVerifier::new("https://issuer.test", "am-api", 60);
-    assert!(verifier.verify(keys, token).is_err(), "an unsigned input verified");
+    assert!(
+        verifier.verify(keys, token).is_err(),
+        "an unsigned input verified"
+    );
 });

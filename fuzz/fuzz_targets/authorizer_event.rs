@@ -27,7 +27,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(response) = runtime.block_on(answer(handler, event)) {
-        assert_ne!(response["isAuthorized"], serde_json::Value::Bool(true), "allowed: {response}");
-        assert!(!response.to_string().contains("\"Allow\""), "allowed: {response}");
+        assert_ne!(
+            response["isAuthorized"],
+            serde_json::Value::Bool(true),
+            "allowed: {response}"
+        );
+        assert!(
+            !response.to_string().contains("\"Allow\""),
+            "allowed: {response}"
+        );
     }
 });

@@ -27,7 +27,8 @@ fuzz_target!(|data: &[u8]| {
     if let PolicyDecision::Allow { .. } = policy.evaluate(method, path, &caller) {
         let lower = path.to_ascii_lowercase();
         assert!(
-            !lower.starts_with("/v1/labelpartners/") || lower.starts_with("/v1/labelpartners/lp-1/"),
+            !lower.starts_with("/v1/labelpartners/")
+                || lower.starts_with("/v1/labelpartners/lp-1/"),
             "allowed into another labelpartner: {path}"
         );
     }
