@@ -163,9 +163,30 @@ fn validate_file(text: &str, now: i64) -> (Vec<Candidate>, Vec<LineError>) {
     (candidates, errors)
 }
 
+/// serde's messages quote the offending value, which in this file can be a password hash: say
+/// what is wrong and where, and name an unknown or missing field, never a value.
+fn describe_json_error(error: serde_json::Error) -> String {
+    let text = error.to_string();
+    let field = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|prefix| {
+            let rest = text.strip_prefix(prefix)?;
+            Some(format!(
+                "{prefix}{}`",
+                rest.split('`').next().unwrap_or_default()
+            ))
+        });
+    let what = field.unwrap_or_else(|| match error.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            "not JSON".to_string()
+        }
+        _ => "a field has the wrong type or value".to_string(),
+    });
+    format!("not a user record: {what} (column {})", error.column())
+}
+
 fn user_of_line(raw: &str, now: i64) -> Result<User, String> {
-    let line: ImportedUser =
-        serde_json::from_str(raw).map_err(|e| format!("not a user record: {e}"))?;
+    let line: ImportedUser = serde_json::from_str(raw).map_err(describe_json_error)?;
     let password_hash = PasswordHash::parse(&line.password_hash).map_err(|e| e.to_string())?;
     let user_id = match line.user_id {
         Some(id) if is_user_id(&id) => id,

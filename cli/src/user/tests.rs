@@ -402,3 +402,19 @@ async fn unsupported_and_over_cost_hashes_are_refused_with_the_reason() {
         "an error never echoes what was given as a hash"
     );
 }
+
+#[tokio::test]
+async fn a_malformed_line_is_described_without_quoting_its_values() {
+    let store = MemoryUserStore::default();
+    let secret_hash = "$2b$10$AF2S9VrUQHzegh7qedRTEO0NYETx.Eu4I.r2kdMv1uXAbzk9Q7dT2";
+    let file = [
+        format!(r#"{{"labelpartner":"lp-1","email":"a@x.org","password_hash":"{secret_hash}","enabled":"{secret_hash}"}}"#),
+        format!(r#"{{"labelpartner":"lp-1","email":"b@x.org","password_hash":{secret_hash:?}, "enabeld":true}}"#),
+    ]
+    .join("\n");
+    let report = failed_report(import::import(&store, &file, false, 0).await);
+    let errors = report["errors"].to_string();
+    assert!(!errors.contains("AF2S9VrUQHz"), "{errors}");
+    assert!(errors.contains("wrong type or value"), "{errors}");
+    assert!(errors.contains("unknown field `enabeld`"), "{errors}");
+}
