@@ -5,7 +5,8 @@ use token_service::bootstrap::Bootstrap;
 use token_service::config::Settings;
 use token_service::domain::time::now_unix;
 use token_service::keys::{
-    KeyError, KeySet, KeySetDocument, KeyState, RetirementWindow, initial_document, prune, rotate,
+    KeyError, KeySet, KeySetDocument, KeyState, RetirementWindow, initial_document, prune,
+    retire_compromised, rotate,
 };
 
 use crate::CliResult;
@@ -23,6 +24,14 @@ pub enum KeysCommand {
     Rotate,
     /// Retire the previous keys whose retirement window has passed, without rotating
     Prune,
+    /// Unpublish a compromised key at once (its tokens stop verifying when caches reload);
+    /// a compromised signing key is first replaced by a rotation
+    Retire {
+        kid: String,
+        /// Required: tokens the key signed stop working before they expire
+        #[arg(long)]
+        compromised: bool,
+    },
     /// Show the kids, algorithms and states (never private keys)
     Show,
 }
@@ -87,6 +96,19 @@ pub async fn run(command: KeysCommand, boot: &Bootstrap) -> CliResult {
                 KeySet::from_document(&document)?;
                 store.save(&document).await?;
             }
+            Ok(summary(&document, window))
+        }
+        KeysCommand::Retire { kid, compromised } => {
+            if !compromised {
+                return Err(
+                    "retiring a key before its window ends cuts its tokens short: pass \
+                     --compromised to confirm, or let `keys prune` retire it in time"
+                        .into(),
+                );
+            }
+            let document = retire_compromised(&store.load().await?, &kid, alg, now_unix(), window)?;
+            KeySet::from_document(&document)?;
+            store.save(&document).await?;
             Ok(summary(&document, window))
         }
         KeysCommand::Show => Ok(summary(&store.load().await?, window)),

@@ -100,6 +100,33 @@ pub fn prune(document: &KeySetDocument, now: i64, window: RetirementWindow) -> K
     KeySetDocument { keys }
 }
 
+/// A compromised key leaves the JWKS now, whatever its window: tokens it signed stop verifying
+/// as soon as the caches reload (`KEY_REFRESH_SECONDS`). If it is the signing key, a rotation
+/// first puts another key in its place. The next step drops it like any retired key.
+pub fn retire_compromised(
+    document: &KeySetDocument,
+    kid: &str,
+    alg: SigningAlgorithm,
+    now: i64,
+    window: RetirementWindow,
+) -> Result<KeySetDocument, KeyError> {
+    let state = document
+        .keys
+        .iter()
+        .find(|k| k.kid == kid)
+        .map(|k| k.state)
+        .ok_or_else(|| KeyError::Invalid(format!("no key {kid:?} in the key set")))?;
+    let mut document = match state {
+        KeyState::Current => rotate(document, alg, now, window)?,
+        _ => document.clone(),
+    };
+    for key in document.keys.iter_mut().filter(|k| k.kid == kid) {
+        key.state = KeyState::Retired;
+        key.stopped_signing_at.get_or_insert(now);
+    }
+    Ok(document)
+}
+
 /// Keys retired by an earlier step are dropped: unpublished since, and past their window then.
 fn without_retired(document: &KeySetDocument) -> Vec<KeyEntry> {
     document

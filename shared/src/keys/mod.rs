@@ -22,7 +22,7 @@ pub mod source;
 pub use algorithm::SigningAlgorithm;
 pub use cache::KeyCache;
 pub use document::{KeyEntry, KeySetDocument, KeyState};
-pub use generate::{generate_entry, initial_document, prune, rotate};
+pub use generate::{generate_entry, initial_document, prune, retire_compromised, rotate};
 pub use keyset::{KeySet, VerificationKey, valid_kid};
 pub use retirement::RetirementWindow;
 pub use signing_key::SigningKey;

@@ -77,7 +77,10 @@ pub(super) fn retire_expired(keys: &mut [KeyEntry], now: i64, window: Retirement
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::{KeySet, KeySetDocument, SigningAlgorithm, initial_document, prune, rotate};
+    use crate::keys::{
+        KeySet, KeySetDocument, SigningAlgorithm, initial_document, prune, retire_compromised,
+        rotate,
+    };
     use crate::testing::sole_key;
 
     const T: i64 = 1_800_000_000;
@@ -115,6 +118,32 @@ mod tests {
             published(&later, &second_kid),
             "it stopped signing ten minutes later"
         );
+    }
+
+    #[test]
+    fn a_compromised_key_leaves_at_once_and_a_compromised_signer_is_replaced_first() {
+        let window = RetirementWindow::default();
+        let once = rotate(&initial_document(ALG, T).unwrap(), ALG, T, window).unwrap();
+        let previous = sole_key(&once, KeyState::Previous).kid.clone();
+        let signer = sole_key(&once, KeyState::Current).kid.clone();
+
+        let without_previous = retire_compromised(&once, &previous, ALG, T + 60, window).unwrap();
+        assert!(
+            !published(&without_previous, &previous),
+            "inside its window, but compromised"
+        );
+        assert!(published(&without_previous, &signer));
+
+        let without_signer = retire_compromised(&once, &signer, ALG, T + 60, window).unwrap();
+        assert!(!published(&without_signer, &signer));
+        let new_signer = sole_key(&without_signer, KeyState::Current);
+        assert_ne!(new_signer.kid, signer, "another key signs now");
+        assert!(
+            published(&without_signer, &previous),
+            "an uncompromised key keeps its window"
+        );
+
+        assert!(retire_compromised(&once, "no-such-kid", ALG, T, window).is_err());
     }
 
     #[test]
