@@ -9,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use token_service::admin::clients::revoke_tokens;
 use token_service::authz::{AccessRequest, Decision, DenyReason, Unauthenticated};
 use token_service::config::HttpApiResponse;
 use token_service::domain::User;
@@ -308,6 +309,38 @@ async fn a_disable_takes_effect_once_the_status_cache_expires_and_not_later() {
     assert_eq!(
         decide(now + 60).await.unwrap(),
         Decision::Unauthorized(Unauthenticated::CallerDisabled)
+    );
+}
+
+#[tokio::test]
+async fn revoke_tokens_refuses_the_clients_earlier_tokens_and_passes_later_ones() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let now = now_unix();
+    let earlier = format!("Bearer {}", w.mint("lp1-client", now - 1));
+    let later = format!("Bearer {}", w.mint("lp1-client", now));
+    let admin = format!("Bearer {}", w.mint("admin-client", now - 1));
+    revoke_tokens(w.clients.as_ref(), "lp1-client", now)
+        .await
+        .unwrap();
+    let authorizer = w.authorizer();
+    let decide = |bearer: &str| {
+        let bearer = bearer.to_string();
+        let authorizer = &authorizer;
+        async move {
+            authorizer
+                .authorize(&get_request("/v1/whoami", Some(&bearer), None), now)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        decide(&earlier).await,
+        Decision::Unauthorized(Unauthenticated::CallerDisabled)
+    );
+    assert!(matches!(decide(&later).await, Decision::Allow(_)));
+    assert!(
+        matches!(decide(&admin).await, Decision::Allow(_)),
+        "another client's tokens are untouched"
     );
 }
 

@@ -1,5 +1,6 @@
-//! Whether the caller a valid token names may still call: its client exists and is enabled and,
-//! for an end user's token, so is the user. A token outlives a `disable`; this check does not.
+//! Whether the caller a valid token names may still call: its client exists, is enabled and has
+//! not revoked tokens issued before this one (`authctl client revoke-tokens`), and, for an end
+//! user's token, so is the user. A token outlives a `disable`; this check does not.
 //!
 //! Reading the stores on every request would put a database read on the authorizer's warm path,
 //! so each container keeps what it read for `fresh_seconds` ([`StatusCache`]): a `disable`
@@ -23,13 +24,37 @@ pub struct StatusFreshness {
     pub max_stale_seconds: i64,
 }
 
-/// What the stores say of a caller when last read.
+/// Whether a token may stand for its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
-    /// It exists and is enabled.
+    /// The caller exists, is enabled, and the token is not older than its cut-off.
     Active,
-    /// It is gone or disabled.
+    /// The caller is gone or disabled, or the token was issued before its cut-off.
     Refused,
+}
+
+/// What the store said of a client or user when last read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerState {
+    /// It exists and is enabled.
+    pub active: bool,
+    /// Tokens issued (`iat`) before this are refused.
+    pub tokens_not_before: Option<i64>,
+}
+
+impl CallerState {
+    /// No such caller (deleted, or never stored).
+    pub const GONE: CallerState = CallerState {
+        active: false,
+        tokens_not_before: None,
+    };
+
+    pub fn admits(&self, issued_at: i64) -> bool {
+        self.active
+            && self
+                .tokens_not_before
+                .is_none_or(|cut_off| issued_at >= cut_off)
+    }
 }
 
 /// The client and user stores behind a per-container [`StatusCache`].
@@ -52,37 +77,52 @@ impl CallerStatus {
         }
     }
 
-    /// The caller's standing at `now`: [`Standing::Active`] only when its client and, for an
-    /// end user, the user are both active.
-    pub async fn standing(&self, principal: &Principal, now: i64) -> Result<Standing, StoreError> {
+    /// The standing at `now` of a token issued at `issued_at` for `principal`:
+    /// [`Standing::Active`] only when its client and, for an end user, the user both admit it.
+    pub async fn standing(
+        &self,
+        principal: &Principal,
+        issued_at: i64,
+        now: i64,
+    ) -> Result<Standing, StoreError> {
         let client_id = principal.client_id.as_str();
         let client = self
             .cache
             .get_or_read(CallerKey::Client(client_id.into()), now, || async {
-                let client = self.clients.get(client_id).await?;
-                Ok(active_if(client.is_some_and(|c| c.enabled)))
+                Ok(self
+                    .clients
+                    .get(client_id)
+                    .await?
+                    .map_or(CallerState::GONE, |c| CallerState {
+                        active: c.enabled,
+                        tokens_not_before: c.tokens_not_before,
+                    }))
             })
             .await?;
-        let Some(user_id) = principal.user_id() else {
-            return Ok(client);
-        };
-        if client == Standing::Refused {
+        if !client.admits(issued_at) {
             return Ok(Standing::Refused);
         }
-        self.cache
+        let Some(user_id) = principal.user_id() else {
+            return Ok(Standing::Active);
+        };
+        let user = self
+            .cache
             .get_or_read(CallerKey::User(user_id.into()), now, || async {
-                let user = self.users.get_user(user_id).await?;
-                Ok(active_if(user.is_some_and(|u| u.enabled)))
+                Ok(self
+                    .users
+                    .get_user(user_id)
+                    .await?
+                    .map_or(CallerState::GONE, |u| CallerState {
+                        active: u.enabled,
+                        tokens_not_before: None,
+                    }))
             })
-            .await
-    }
-}
-
-fn active_if(active: bool) -> Standing {
-    if active {
-        Standing::Active
-    } else {
-        Standing::Refused
+            .await?;
+        Ok(if user.admits(issued_at) {
+            Standing::Active
+        } else {
+            Standing::Refused
+        })
     }
 }
 
@@ -95,7 +135,7 @@ pub enum CallerKey {
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    standing: Standing,
+    state: CallerState,
     read_at: i64,
 }
 
@@ -103,7 +143,7 @@ struct Entry {
 /// a guard against unbounded growth in a long-lived container, not a hot path.
 const MAX_ENTRIES: usize = 10_000;
 
-/// Standings by caller, with the time each was read. Time is a parameter, so tests need no
+/// Callers' states, with the time each was read. Time is a parameter, so tests need no
 /// clock.
 pub struct StatusCache {
     freshness: StatusFreshness,
@@ -118,25 +158,25 @@ impl StatusCache {
         }
     }
 
-    /// The standing of `key` at `now`: the cached one while fresh, otherwise `read`'s. When
-    /// `read` fails, the cached one if it is at most `max_stale_seconds` old, else the error.
+    /// The state of `key` at `now`: the cached one while fresh, otherwise `read`'s. When `read`
+    /// fails, the cached one if it is at most `max_stale_seconds` old, else the error.
     pub async fn get_or_read<F, Fut>(
         &self,
         key: CallerKey,
         now: i64,
         read: F,
-    ) -> Result<Standing, StoreError>
+    ) -> Result<CallerState, StoreError>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Standing, StoreError>>,
+        Fut: Future<Output = Result<CallerState, StoreError>>,
     {
         let cached = self.entries().get(&key).copied();
         let age = |entry: &Entry| now.saturating_sub(entry.read_at);
         if let Some(entry) = cached.filter(|e| age(e) < self.freshness.fresh_seconds) {
-            return Ok(entry.standing);
+            return Ok(entry.state);
         }
         match read().await {
-            Ok(standing) => {
+            Ok(state) => {
                 let mut entries = self.entries();
                 if entries.len() >= MAX_ENTRIES {
                     entries.clear();
@@ -144,16 +184,16 @@ impl StatusCache {
                 entries.insert(
                     key,
                     Entry {
-                        standing,
+                        state,
                         read_at: now,
                     },
                 );
-                Ok(standing)
+                Ok(state)
             }
             Err(error) => match cached.filter(|e| age(e) <= self.freshness.max_stale_seconds) {
                 Some(entry) => {
                     tracing::warn!(%error, age_seconds = age(&entry), "caller status store failed; serving the status read earlier");
-                    Ok(entry.standing)
+                    Ok(entry.state)
                 }
                 None => Err(error),
             },
@@ -179,12 +219,17 @@ mod tests {
         max_stale_seconds: 300,
     };
 
+    const ACTIVE: CallerState = CallerState {
+        active: true,
+        tokens_not_before: None,
+    };
+
     fn key() -> CallerKey {
         CallerKey::Client("lp-client".into())
     }
 
     /// A cache holding `standing` for [`key`], read at 0.
-    async fn cache_with(standing: Standing) -> StatusCache {
+    async fn cache_with(standing: CallerState) -> StatusCache {
         let cache = StatusCache::new(FRESHNESS);
         cache
             .get_or_read(key(), 0, || async move { Ok(standing) })
@@ -196,9 +241,9 @@ mod tests {
     async fn read_at(
         cache: &StatusCache,
         now: i64,
-        result: Result<Standing, StoreError>,
+        result: Result<CallerState, StoreError>,
         reads: &AtomicUsize,
-    ) -> Result<Standing, StoreError> {
+    ) -> Result<CallerState, StoreError> {
         cache
             .get_or_read(key(), now, || async {
                 reads.fetch_add(1, Ordering::SeqCst);
@@ -207,25 +252,25 @@ mod tests {
             .await
     }
 
-    fn down() -> Result<Standing, StoreError> {
+    fn down() -> Result<CallerState, StoreError> {
         Err(StoreError::Backend("down".into()))
     }
 
     #[tokio::test]
     async fn a_fresh_entry_is_served_without_reading() {
-        let cache = cache_with(Standing::Active).await;
+        let cache = cache_with(ACTIVE).await;
         let reads = AtomicUsize::new(0);
-        let got = read_at(&cache, 59, Ok(Standing::Refused), &reads).await;
-        assert_eq!(got.unwrap(), Standing::Active);
+        let got = read_at(&cache, 59, Ok(CallerState::GONE), &reads).await;
+        assert_eq!(got.unwrap(), ACTIVE);
         assert_eq!(reads.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]
     async fn an_expired_entry_is_read_again_and_a_disable_takes_effect() {
-        let cache = cache_with(Standing::Active).await;
+        let cache = cache_with(ACTIVE).await;
         let reads = AtomicUsize::new(0);
-        let got = read_at(&cache, 60, Ok(Standing::Refused), &reads).await;
-        assert_eq!(got.unwrap(), Standing::Refused);
+        let got = read_at(&cache, 60, Ok(CallerState::GONE), &reads).await;
+        assert_eq!(got.unwrap(), CallerState::GONE);
         assert_eq!(reads.load(Ordering::SeqCst), 1);
     }
 
@@ -236,17 +281,15 @@ mod tests {
             ..FRESHNESS
         });
         let reads = AtomicUsize::new(0);
-        read_at(&cache, 0, Ok(Standing::Active), &reads)
-            .await
-            .unwrap();
-        let got = read_at(&cache, 0, Ok(Standing::Refused), &reads).await;
-        assert_eq!(got.unwrap(), Standing::Refused);
+        read_at(&cache, 0, Ok(ACTIVE), &reads).await.unwrap();
+        let got = read_at(&cache, 0, Ok(CallerState::GONE), &reads).await;
+        assert_eq!(got.unwrap(), CallerState::GONE);
         assert_eq!(reads.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
     async fn a_store_failure_serves_the_entry_within_the_stale_bound() {
-        for standing in [Standing::Active, Standing::Refused] {
+        for standing in [ACTIVE, CallerState::GONE] {
             let cache = cache_with(standing).await;
             let reads = AtomicUsize::new(0);
             let got = read_at(&cache, 300, down(), &reads).await;
@@ -256,7 +299,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_store_failure_beyond_the_stale_bound_is_an_error() {
-        let cache = cache_with(Standing::Active).await;
+        let cache = cache_with(ACTIVE).await;
         let reads = AtomicUsize::new(0);
         let got = read_at(&cache, 301, down(), &reads).await;
         assert!(matches!(got, Err(StoreError::Backend(_))));
@@ -270,14 +313,33 @@ mod tests {
         assert!(matches!(got, Err(StoreError::Backend(_))));
     }
 
+    #[test]
+    fn a_state_admits_tokens_issued_at_or_after_its_cut_off_only_while_active() {
+        let cut = CallerState {
+            active: true,
+            tokens_not_before: Some(100),
+        };
+        assert!(ACTIVE.admits(0));
+        assert!(!cut.admits(99));
+        assert!(cut.admits(100));
+        assert!(
+            !CallerState {
+                active: false,
+                ..cut
+            }
+            .admits(200)
+        );
+        assert!(!CallerState::GONE.admits(0));
+    }
+
     #[tokio::test]
     async fn clients_and_users_with_the_same_id_are_cached_apart() {
-        let cache = cache_with(Standing::Active).await;
+        let cache = cache_with(ACTIVE).await;
         let got = cache
             .get_or_read(CallerKey::User("lp-client".into()), 1, || async {
-                Ok(Standing::Refused)
+                Ok(CallerState::GONE)
             })
             .await;
-        assert_eq!(got.unwrap(), Standing::Refused);
+        assert_eq!(got.unwrap(), CallerState::GONE);
     }
 }

@@ -59,7 +59,8 @@ pub enum Unauthenticated {
     ApiKeyAfterSunset,
     /// No such key, or its client is gone or disabled.
     UnknownApiKey,
-    /// A valid token whose client, or end user, is gone or disabled.
+    /// A valid token whose client, or end user, is gone or disabled, or that was issued before
+    /// its client's cut-off (`revoke-tokens`).
     CallerDisabled,
 }
 
@@ -180,13 +181,18 @@ impl RequestAuthorizer {
     ) -> Result<Authentication, AuthzError> {
         match self.verifier.verify_cached(&self.keys, token).await {
             Ok(claims) => {
+                let issued_at = claims.iat;
                 let Some(principal) = Principal::from_claims(claims) else {
                     return Ok(Authentication::Refused(Unauthenticated::InconsistentToken));
                 };
-                Ok(match self.status.standing(&principal, now).await? {
-                    Standing::Active => Authentication::Caller(principal),
-                    Standing::Refused => Authentication::Refused(Unauthenticated::CallerDisabled),
-                })
+                Ok(
+                    match self.status.standing(&principal, issued_at, now).await? {
+                        Standing::Active => Authentication::Caller(principal),
+                        Standing::Refused => {
+                            Authentication::Refused(Unauthenticated::CallerDisabled)
+                        }
+                    },
+                )
             }
             Err(VerifyError::KeysUnavailable) => Err(AuthzError::KeysUnavailable),
             Err(error) => Ok(Authentication::Refused(Unauthenticated::InvalidToken(
