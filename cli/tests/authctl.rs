@@ -612,6 +612,21 @@ async fn set_password_replaces_the_password_and_revokes_the_refresh_tokens() {
 }
 
 #[tokio::test]
+async fn user_revoke_tokens_prints_and_stores_the_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = sign_in_world(dir.path()).await;
+    let before = now_unix();
+    let revoked = ok_json(dir.path(), &["user", "revoke-tokens", &world.ann.user_id]);
+    let cut_off = revoked["tokens_not_before"]
+        .as_i64()
+        .expect("the cut-off, Unix seconds");
+    assert!((before..=now_unix()).contains(&cut_off), "{revoked}");
+    assert_eq!(revoked["enabled"], true);
+    let user = stored_user(dir.path(), &world.ann.user_id).await;
+    assert_eq!(user.tokens_not_before, Some(cut_off));
+}
+
+#[tokio::test]
 async fn revoke_sessions_signs_a_user_out_everywhere_and_keeps_the_password() {
     let dir = tempfile::tempdir().unwrap();
     let world = sign_in_world(dir.path()).await;

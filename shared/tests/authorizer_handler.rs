@@ -345,6 +345,32 @@ async fn revoke_tokens_refuses_the_clients_earlier_tokens_and_passes_later_ones(
 }
 
 #[tokio::test]
+async fn a_users_revoke_tokens_refuses_their_earlier_tokens_and_passes_later_ones() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let now = now_unix();
+    let alice = lp1_user("alice@example.com");
+    let earlier = w.mint_user("lp1-client", &alice, &[], now - 1).await;
+    let later = w.mint_user("lp1-client", &alice, &[], now).await;
+    w.users.revoke_tokens(&alice.user_id, now).await.unwrap();
+    let path = format!("/v2/users/{}/devices", alice.user_id);
+    let decide = |token: String| {
+        let (w, path) = (&w, &path);
+        async move {
+            w.decide(path, Some(&format!("Bearer {token}")), None, now)
+                .await
+        }
+    };
+    assert_eq!(
+        decide(earlier.access_token).await,
+        Decision::Unauthorized(Unauthenticated::CallerDisabled)
+    );
+    assert!(matches!(
+        decide(later.access_token).await,
+        Decision::Allow(_)
+    ));
+}
+
+#[tokio::test]
 async fn a_disabled_users_token_is_401_though_the_app_is_enabled() {
     let w = world(SigningAlgorithm::RS256).await;
     let alice = lp1_user("alice@example.com");

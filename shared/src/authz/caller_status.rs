@@ -1,6 +1,6 @@
 //! Whether the caller a valid token names may still call: its client exists, is enabled and has
 //! not revoked tokens issued before this one (`authctl client revoke-tokens`), and, for an end
-//! user's token, so is the user. A token outlives a `disable`; this check does not.
+//! user's token, so has the user (`authctl user revoke-tokens`). A token outlives a `disable`; this check does not.
 //!
 //! Reading the stores on every request would put a database read on the authorizer's warm path,
 //! so each container keeps what it read for `fresh_seconds` ([`StatusCache`]): a `disable`
@@ -114,7 +114,7 @@ impl CallerStatus {
                     .await?
                     .map_or(CallerState::GONE, |u| CallerState {
                         active: u.enabled,
-                        tokens_not_before: None,
+                        tokens_not_before: u.tokens_not_before,
                     }))
             })
             .await?;
