@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The functions' environment for the embedded default (SQLite file and key file in DIR), one
 # VAR=value per line: `make run` and `make test` (scripts/test.sh) both serve with it.
+# The authorizer reads a token's client and user on every request (CALLER_STATUS_CACHE_SECONDS=0,
+# deployed default 60): locally, `authctl client disable` shows at once, and the end-to-end test
+# of it needs no waiting.
 # Usage: scripts/local-env.sh DIR ISSUER
 set -euo pipefail
 dir=$1
@@ -12,4 +15,5 @@ KEY_SOURCE=file
 KEY_FILE=$dir/keyset.json
 TOKEN_ISSUER=$issuer
 TOKEN_AUDIENCE=am-api
+CALLER_STATUS_CACHE_SECONDS=0
 ENV

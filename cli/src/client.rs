@@ -1,6 +1,8 @@
 use clap::{ArgGroup, Subcommand};
 use serde_json::{Value, json};
-use token_service::admin::clients::{NewClient, enable, register, rotate_stored_secret};
+use token_service::admin::clients::{
+    NewClient, enable, register, revoke_tokens, rotate_stored_secret,
+};
 use token_service::bootstrap::Bootstrap;
 use token_service::domain::client::{AccessLevel, Client, GrantType};
 use token_service::domain::time::now_unix;
@@ -36,8 +38,12 @@ pub enum ClientCommand {
     List,
     /// Show one client
     Show { client_id: String },
-    /// Disable a client: its token requests fail with invalid_client
+    /// Disable a client: its token requests fail with invalid_client, and the authorizer
+    /// refuses its access tokens within CALLER_STATUS_CACHE_SECONDS (60 s by default)
     Disable { client_id: String },
+    /// Make every access token the client holds now invalid (the authorizer refuses tokens
+    /// issued before the printed tokens_not_before, within 60 s); new tokens work
+    RevokeTokens { client_id: String },
     /// Enable a disabled client again
     Enable { client_id: String },
     /// Issue a new secret; the old one keeps working for --overlap seconds
@@ -59,6 +65,7 @@ pub fn view(client: &Client) -> Value {
         "access_token_ttl": client.access_token_ttl,
         "enabled": client.enabled,
         "created_at": client.created_at,
+        "tokens_not_before": client.tokens_not_before,
         "secrets": client.secrets.iter().map(|s| json!({"expires_at": s.expires_at})).collect::<Vec<_>>(),
     })
 }
@@ -117,6 +124,9 @@ pub async fn run(command: ClientCommand, boot: &Bootstrap) -> CliResult {
             store.disable(&client_id).await?;
             Ok(view(&existing(boot, &client_id).await?))
         }
+        ClientCommand::RevokeTokens { client_id } => Ok(view(
+            &revoke_tokens(store.as_ref(), &client_id, now_unix()).await?,
+        )),
         ClientCommand::Enable { client_id } => Ok(view(&enable(store.as_ref(), &client_id).await?)),
         ClientCommand::RotateSecret { client_id, overlap } => {
             let issued =

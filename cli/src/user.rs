@@ -60,6 +60,9 @@ pub enum UserCommand {
     Unlock(WhichUser),
     /// Revoke every refresh token of the user (and clear a lockout); the password stays
     RevokeSessions(WhichUser),
+    /// Make every access token the user holds now invalid (the authorizer refuses tokens issued
+    /// before the printed tokens_not_before, within 60 s); refresh tokens are not touched
+    RevokeTokens(WhichUser),
     /// Import users with their existing password hashes from a JSON-lines file (see README)
     Import {
         /// The file, or `-` for standard input
@@ -104,6 +107,7 @@ pub fn view(user: &User, settings: &SignInSettings, now: i64) -> Value {
         "failed_sign_ins": user.login_failures.count,
         "locked_until": locked_until,
         "session_epoch": user.session_epoch,
+        "tokens_not_before": user.tokens_not_before,
     })
 }
 
@@ -253,6 +257,14 @@ pub async fn run(
             let user = existing(store, &which).await?;
             store
                 .unlock(&user.user_id)
+                .await
+                .map_err(not_found_as(&user.user_id))?;
+            Ok(shown(&after(store, &user.user_id).await?))
+        }
+        UserCommand::RevokeTokens(which) => {
+            let user = existing(store, &which).await?;
+            store
+                .revoke_tokens(&user.user_id, now)
                 .await
                 .map_err(not_found_as(&user.user_id))?;
             Ok(shown(&after(store, &user.user_id).await?))

@@ -177,6 +177,26 @@ async fn rotate_secret_keeps_the_old_secret_for_the_overlap_and_disable_applies(
     assert!(!stored(dir.path(), id).await.enabled);
 }
 
+#[tokio::test]
+async fn revoke_tokens_prints_and_stores_the_cut_off_and_keeps_the_client_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = ok_json(dir.path(), &["client", "create", "--admin"]);
+    assert_eq!(created["tokens_not_before"], Value::Null);
+    let id = created["client_id"].as_str().unwrap();
+    let before = now_unix();
+    let revoked = ok_json(dir.path(), &["client", "revoke-tokens", id]);
+    let cut_off = revoked["tokens_not_before"]
+        .as_i64()
+        .expect("the cut-off, Unix seconds");
+    assert!((before..=now_unix()).contains(&cut_off), "{revoked}");
+    assert_eq!(revoked["enabled"], true);
+    let client = stored(dir.path(), id).await;
+    assert_eq!(client.tokens_not_before, Some(cut_off));
+    assert!(client.enabled);
+    let unknown = authctl(dir.path(), &["client", "revoke-tokens", "no-such-client"]);
+    assert!(!unknown.status.success());
+}
+
 #[test]
 fn keys_init_refuses_to_replace_a_key_set_and_rotate_promotes_next() {
     let dir = tempfile::tempdir().unwrap();
@@ -589,6 +609,21 @@ async fn set_password_replaces_the_password_and_revokes_the_refresh_tokens() {
             .password_hash
             .verify(new_password)
     );
+}
+
+#[tokio::test]
+async fn user_revoke_tokens_prints_and_stores_the_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = sign_in_world(dir.path()).await;
+    let before = now_unix();
+    let revoked = ok_json(dir.path(), &["user", "revoke-tokens", &world.ann.user_id]);
+    let cut_off = revoked["tokens_not_before"]
+        .as_i64()
+        .expect("the cut-off, Unix seconds");
+    assert!((before..=now_unix()).contains(&cut_off), "{revoked}");
+    assert_eq!(revoked["enabled"], true);
+    let user = stored_user(dir.path(), &world.ann.user_id).await;
+    assert_eq!(user.tokens_not_before, Some(cut_off));
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ use token_service::domain::time::now_unix;
 use token_service::keys::source::InMemoryKeySource;
 use token_service::keys::{KeyCache, KeySet, SigningAlgorithm, initial_document};
 use token_service::testing::authorizer::{
-    AUDIENCE, ISSUER, handler, request_authorizer, token_settings,
+    AUDIENCE, ISSUER, handler, request_authorizer_for, token_settings,
 };
 use token_service::testing::client;
 use token_service::tokens::{AccessTokenClaims, AccessTokenVerifier, mint_access_token};
@@ -118,7 +118,7 @@ fn bench_verification(c: &mut Criterion) {
                     .expect("valid")
             })
         });
-        let authorizer = request_authorizer(s.cache.clone());
+        let authorizer = rt.block_on(request_authorizer_for(s.cache.clone(), &[bench_client()]));
         let authorization = format!("Bearer {}", s.token);
         group.bench_with_input(
             BenchmarkId::new("authorize", alg),
@@ -143,7 +143,8 @@ fn bench_verification(c: &mut Criterion) {
 fn bench_handler(c: &mut Criterion) {
     let rt = runtime();
     let s = setup(&rt, SigningAlgorithm::RS256);
-    let handler = handler(request_authorizer(s.cache.clone()), HttpApiResponse::Simple);
+    let authorizer = rt.block_on(request_authorizer_for(s.cache.clone(), &[bench_client()]));
+    let handler = handler(authorizer, HttpApiResponse::Simple);
     let mut group = c.benchmark_group("authorizer/handler");
     for (shape, fixture) in FIXTURES {
         let bytes = fixture.replace("{{TOKEN}}", &s.token).into_bytes();

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
-use crate::authz::{LegacyApiKeyAuth, RequestAuthorizer};
+use crate::authz::{CallerStatus, LegacyApiKeyAuth, RequestAuthorizer};
 use crate::config::{
     AuthorizerSettings, ConfigError, KeySourceConfig, Settings, SignInSettings, StoreConfig,
 };
@@ -93,9 +93,9 @@ impl Bootstrap {
     }
 
     /// The authorizer from its own settings (`AuthorizerSettings::from_env`): the key cache
-    /// (loaded now, during init), the policy, and — only when `API_KEY_SUNSET` is set — the
-    /// API-key and client stores. Without API keys the authorizer touches no store and no AWS
-    /// API on its warm path.
+    /// (loaded now, during init), the policy, the client and user stores behind the caller-status
+    /// cache, and — only when `API_KEY_SUNSET` is set — the API-key store. A token's caller is
+    /// read at most once per `CALLER_STATUS_CACHE_SECONDS` per container.
     pub async fn authorizer(&self) -> Result<AuthorizerHandler, BootstrapError> {
         let settings = AuthorizerSettings::from_env()?;
         let verifier = AccessTokenVerifier::new(
@@ -103,8 +103,17 @@ impl Bootstrap {
             &self.settings.audience,
             settings.leeway_seconds,
         );
-        let mut authorizer =
-            RequestAuthorizer::new(verifier, self.key_cache().await, settings.policy.load()?);
+        let status = CallerStatus::new(
+            self.client_store().await?,
+            self.user_store().await?,
+            settings.caller_status,
+        );
+        let mut authorizer = RequestAuthorizer::new(
+            verifier,
+            self.key_cache().await,
+            settings.policy.load()?,
+            status,
+        );
         match settings.api_key_sunset {
             Some(sunset) => {
                 if now_unix() >= sunset {

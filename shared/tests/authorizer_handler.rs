@@ -8,6 +8,8 @@ use aws_lc_rs::signature::KeyPair;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
+use std::sync::Arc;
+use token_service::admin::clients::revoke_tokens;
 use token_service::authz::{AccessRequest, Decision, DenyReason, Unauthenticated};
 use token_service::config::HttpApiResponse;
 use token_service::domain::User;
@@ -15,9 +17,10 @@ use token_service::domain::time::now_unix;
 use token_service::entrypoints::authorizer::AuthorizerFailure;
 use token_service::entrypoints::whoami::handle_whoami_request;
 use token_service::keys::{KeyState, SigningAlgorithm};
+use token_service::store::{ClientStore, UserStore};
 use token_service::testing::authorizer::{
-    AUDIENCE, AuthorizerWorld, ISSUER, answer, get_request, handler, request_authorizer,
-    token_claims, unavailable_keys,
+    AUDIENCE, AuthorizerWorld, FailingCallerStore, ISSUER, answer, get_request, handler,
+    request_authorizer, request_authorizer_over, token_claims, unavailable_keys,
 };
 use token_service::testing::events::{
     ALL_SHAPES, Shape, event, event_with_token, fixture_text, iam_policy, route_arn,
@@ -80,8 +83,10 @@ fn lp1_user(email: &str) -> User {
 }
 
 /// A fresh access token of `u`, signed in through `lp1-client`.
-fn user_access_token(w: &AuthorizerWorld, u: &User) -> String {
-    w.mint_user("lp1-client", u, &[], now_unix()).access_token
+async fn user_access_token(w: &AuthorizerWorld, u: &User) -> String {
+    w.mint_user("lp1-client", u, &[], now_unix())
+        .await
+        .access_token
 }
 
 /// `claims` signed with the world's own key as an access token: what only a bug of ours or a
@@ -256,6 +261,163 @@ async fn unavailable_keys_fail_the_invocation_with_a_500_never_a_401_or_an_allow
     }
 }
 
+// ---- the caller's status: disabled clients and users ------------------------------------
+
+#[tokio::test]
+async fn a_disabled_clients_token_is_401_on_every_shape() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let token = w.token("lp1-client").await;
+    w.clients.disable("lp1-client").await.unwrap();
+    let handler = w.handler(HttpApiResponse::Simple);
+    for shape in ALL_SHAPES {
+        let e = event_with_token(shape, &token);
+        let expected = unauthenticated_answer(shape, &e);
+        assert_eq!(answer(&handler, e).await, expected, "{shape:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_or_unknown_clients_token_is_401() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let token = w.token("lp1-client").await;
+    let authorizer = request_authorizer(w.cache.clone());
+    let bearer = format!("Bearer {token}");
+    let decision = authorizer
+        .authorize(&get_request("/v1/whoami", Some(&bearer), None), now_unix())
+        .await
+        .unwrap();
+    assert_eq!(
+        decision,
+        Decision::Unauthorized(Unauthenticated::CallerDisabled)
+    );
+}
+
+#[tokio::test]
+async fn a_disable_takes_effect_once_the_status_cache_expires_and_not_later() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let now = now_unix();
+    let bearer = format!("Bearer {}", w.mint("lp1-client", now));
+    let authorizer = w.authorizer();
+    let request = get_request("/v1/whoami", Some(&bearer), None);
+    let decide = |at: i64| authorizer.authorize(&request, at);
+    assert!(matches!(decide(now).await.unwrap(), Decision::Allow(_)));
+    w.clients.disable("lp1-client").await.unwrap();
+    assert!(
+        matches!(decide(now + 59).await.unwrap(), Decision::Allow(_)),
+        "within the cache's 60 s the status read before still counts"
+    );
+    assert_eq!(
+        decide(now + 60).await.unwrap(),
+        Decision::Unauthorized(Unauthenticated::CallerDisabled)
+    );
+}
+
+#[tokio::test]
+async fn revoke_tokens_refuses_the_clients_earlier_tokens_and_passes_later_ones() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let now = now_unix();
+    let earlier = format!("Bearer {}", w.mint("lp1-client", now - 1));
+    let later = format!("Bearer {}", w.mint("lp1-client", now));
+    let admin = format!("Bearer {}", w.mint("admin-client", now - 1));
+    revoke_tokens(w.clients.as_ref(), "lp1-client", now)
+        .await
+        .unwrap();
+    let authorizer = w.authorizer();
+    let decide = |bearer: &str| {
+        let bearer = bearer.to_string();
+        let authorizer = &authorizer;
+        async move {
+            authorizer
+                .authorize(&get_request("/v1/whoami", Some(&bearer), None), now)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        decide(&earlier).await,
+        Decision::Unauthorized(Unauthenticated::CallerDisabled)
+    );
+    assert!(matches!(decide(&later).await, Decision::Allow(_)));
+    assert!(
+        matches!(decide(&admin).await, Decision::Allow(_)),
+        "another client's tokens are untouched"
+    );
+}
+
+#[tokio::test]
+async fn a_users_revoke_tokens_refuses_their_earlier_tokens_and_passes_later_ones() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let now = now_unix();
+    let alice = lp1_user("alice@example.com");
+    let earlier = w.mint_user("lp1-client", &alice, &[], now - 1).await;
+    let later = w.mint_user("lp1-client", &alice, &[], now).await;
+    w.users.revoke_tokens(&alice.user_id, now).await.unwrap();
+    let path = format!("/v2/users/{}/devices", alice.user_id);
+    let decide = |token: String| {
+        let (w, path) = (&w, &path);
+        async move {
+            w.decide(path, Some(&format!("Bearer {token}")), None, now)
+                .await
+        }
+    };
+    assert_eq!(
+        decide(earlier.access_token).await,
+        Decision::Unauthorized(Unauthenticated::CallerDisabled)
+    );
+    assert!(matches!(
+        decide(later.access_token).await,
+        Decision::Allow(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_disabled_users_token_is_401_though_the_app_is_enabled() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let alice = lp1_user("alice@example.com");
+    let bearer = format!("Bearer {}", user_access_token(&w, &alice).await);
+    let path = format!("/v2/users/{}/devices", alice.user_id);
+    let before = w.decide(&path, Some(&bearer), None, now_unix()).await;
+    assert!(matches!(before, Decision::Allow(_)), "{before:?}");
+    w.users.set_enabled(&alice.user_id, false).await.unwrap();
+    let after = w.decide(&path, Some(&bearer), None, now_unix()).await;
+    assert_eq!(
+        after,
+        Decision::Unauthorized(Unauthenticated::CallerDisabled)
+    );
+}
+
+#[tokio::test]
+async fn a_users_token_is_401_when_its_app_is_disabled() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let alice = lp1_user("alice@example.com");
+    let bearer = format!("Bearer {}", user_access_token(&w, &alice).await);
+    w.clients.disable("lp1-client").await.unwrap();
+    let path = format!("/v2/users/{}/devices", alice.user_id);
+    let decision = w.decide(&path, Some(&bearer), None, now_unix()).await;
+    assert_eq!(
+        decision,
+        Decision::Unauthorized(Unauthenticated::CallerDisabled)
+    );
+}
+
+#[tokio::test]
+async fn a_failing_status_store_with_nothing_cached_is_a_500_never_an_allow() {
+    let w = world(SigningAlgorithm::RS256).await;
+    let token = w.token("lp1-client").await;
+    let down = Arc::new(FailingCallerStore);
+    let handler = handler(
+        request_authorizer_over(w.cache.clone(), down.clone(), down),
+        HttpApiResponse::Simple,
+    );
+    for shape in ALL_SHAPES {
+        assert_eq!(
+            answer(&handler, event_with_token(shape, &token)).await,
+            Err(AuthorizerFailure::Internal),
+            "{shape:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn unreadable_events_fail_the_invocation() {
     let w = world(SigningAlgorithm::EdDSA).await;
@@ -299,7 +461,9 @@ async fn a_user_token_reaches_its_own_resources_on_every_shape_with_its_user_id_
     let w = world(SigningAlgorithm::RS256).await;
     let handler = w.handler(HttpApiResponse::Simple);
     let alice = lp1_user("alice@example.test");
-    let tokens = w.mint_user("lp1-client", &alice, &["profile:read"], now_unix());
+    let tokens = w
+        .mint_user("lp1-client", &alice, &["profile:read"], now_unix())
+        .await;
     let bearer = format!("Bearer {}", tokens.access_token);
     let context = json!({
         "sub": alice.user_id,
@@ -335,7 +499,7 @@ async fn a_user_token_on_another_users_or_its_labelpartners_resources_is_403() {
     let handler = w.handler(HttpApiResponse::Simple);
     let alice = lp1_user("alice@example.test");
     let bob = lp1_user("bob@example.test");
-    let bearer = format!("Bearer {}", user_access_token(&w, &alice));
+    let bearer = format!("Bearer {}", user_access_token(&w, &alice).await);
     for (method, path, reason) in [
         (
             "GET",
@@ -425,7 +589,7 @@ async fn an_id_token_is_401_even_on_the_users_own_resources() {
     let authorizer = w.authorizer();
     let handler = w.handler(HttpApiResponse::Simple);
     let alice = lp1_user("alice@example.test");
-    let tokens = w.mint_user("lp1-client", &alice, &[], now_unix());
+    let tokens = w.mint_user("lp1-client", &alice, &[], now_unix()).await;
     let path = format!("/v2/users/{}", alice.user_id);
     // The id_token's header relabelled at+jwt breaks its signature; its claims signed as an
     // access token (a bug of ours) still name the app as audience and carry no access level.
@@ -486,7 +650,7 @@ async fn a_user_token_with_tampered_or_inconsistent_claims_is_401() {
     let authorizer = w.authorizer();
     let handler = w.handler(HttpApiResponse::Simple);
     let alice = lp1_user("alice@example.test");
-    let valid = user_access_token(&w, &alice);
+    let valid = user_access_token(&w, &alice).await;
     let path = format!("/v2/users/{}", alice.user_id);
     let claims = token_claims(&valid);
     let with = |changes: Value| {
@@ -836,7 +1000,7 @@ async fn whoami_echoes_the_authorizer_context_of_an_http_api_request() {
 async fn whoami_echoes_the_context_the_authorizer_passed_for_an_end_user() {
     let w = world(SigningAlgorithm::EdDSA).await;
     let alice = lp1_user("alice@example.test");
-    let bearer = format!("Bearer {}", user_access_token(&w, &alice));
+    let bearer = format!("Bearer {}", user_access_token(&w, &alice).await);
     let authorized = event(Shape::HttpApiV2, "GET", "/v1/whoami", Some(&bearer), None);
     let context = answer(&w.handler(HttpApiResponse::Simple), authorized)
         .await

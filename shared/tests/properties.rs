@@ -16,7 +16,7 @@ use token_service::keys::{KeySet, SigningAlgorithm};
 use token_service::oauth::client_auth::{ClientAuthMethod, presented_credentials};
 use token_service::oauth::form::{Form, MAX_BODY_BYTES};
 use token_service::testing::authorizer::{
-    API_KEY_HEADER, AUDIENCE, ISSUER, answer, handler, request_authorizer, token_settings,
+    API_KEY_HEADER, AUDIENCE, ISSUER, answer, handler, request_authorizer_for, token_settings,
 };
 use token_service::testing::events::{ALL_SHAPES, Shape, event};
 use token_service::testing::{FORM_URLENCODED, TokenForm, basic, client, key_cache, key_document};
@@ -137,11 +137,15 @@ fn verifier() -> AccessTokenVerifier {
 }
 
 /// A valid access token, minted once for the whole run (valid for an hour).
+/// The client of [`valid_token`], stored where the authorizer reads callers' status.
+fn token_client() -> token_service::domain::Client {
+    client("lp1-client").labelpartner("lp-1").build()
+}
+
 fn valid_token() -> &'static str {
     static TOKEN: OnceLock<String> = OnceLock::new();
     TOKEN.get_or_init(|| {
-        let client = client("lp1-client").labelpartner("lp-1").build();
-        mint_access_token(&token_settings(), keys(), &client, &[], now_unix())
+        mint_access_token(&token_settings(), keys(), &token_client(), &[], now_unix())
             .expect("minting")
             .token
     })
@@ -300,11 +304,11 @@ fn authorizer_answer(event: Value) -> Result<Value, AuthorizerFailure> {
             .build()
             .expect("a runtime")
     });
-    let handler = handler(
-        request_authorizer(key_cache(SigningAlgorithm::ES256)),
-        HttpApiResponse::Simple,
-    );
-    runtime.block_on(answer(&handler, event))
+    runtime.block_on(async {
+        let authorizer =
+            request_authorizer_for(key_cache(SigningAlgorithm::ES256), &[token_client()]).await;
+        answer(&handler(authorizer, HttpApiResponse::Simple), event).await
+    })
 }
 
 fn is_allow(answer: &Value) -> bool {

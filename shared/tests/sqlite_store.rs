@@ -245,3 +245,26 @@ async fn a_file_from_before_versions_is_migrated_and_updates_at_version_zero() {
         Err(StoreError::Conflict)
     ));
 }
+
+/// A file from before token cut-offs: its clients read with none, and a revocation stores one.
+#[tokio::test]
+async fn a_file_from_before_token_cut_offs_is_migrated() {
+    let (_dir, path) = database_file();
+    let created = labelpartner_client(&unique_name("before-cut-offs")).build();
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        store.create(&created).await.expect("create");
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open the file directly");
+        conn.execute_batch("ALTER TABLE clients DROP COLUMN tokens_not_before")
+            .expect("drop the cut-off column");
+    }
+    let store = SqliteStore::open(&path).expect("reopen, migrating");
+    let read = store.get(&created.client_id).await.expect("get");
+    assert_eq!(read, Some(created.clone()));
+    let revoked = token_service::admin::clients::revoke_tokens(&store, &created.client_id, 7)
+        .await
+        .expect("revoke-tokens on a migrated file");
+    assert_eq!(revoked.tokens_not_before, Some(7));
+}

@@ -157,6 +157,35 @@ async fn the_built_authorizer_fails_a_rest_event_without_a_token_with_exactly_un
     );
 }
 
+/// `make test` serves the authorizer with CALLER_STATUS_CACHE_SECONDS=0 (scripts/local-env.sh),
+/// so a disable is seen on the very next request; deployed, within the cache's 60 s.
+#[tokio::test]
+async fn the_built_authorizer_refuses_a_token_once_its_client_is_disabled() {
+    let endpoint = lambda_endpoint();
+    let issued = registered("e2e-disabled").await;
+    let token = token(&endpoint, &issued).await;
+    let e = event_with_token(Shape::HttpApiV2, &token);
+    let (ok, out) = invoke(&endpoint, &e);
+    assert!(ok, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(out.trim()).unwrap_or_else(|_| panic!("not JSON: {out}"))["isAuthorized"],
+        json!(true),
+        "{out}"
+    );
+    let store = SqliteStore::open(required_env("E2E_SQLITE_PATH")).unwrap();
+    store.disable(&issued.client.client_id).await.unwrap();
+    let (ok, out) = invoke(&endpoint, &e);
+    assert!(ok, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(out.trim()).unwrap_or_else(|_| panic!("not JSON: {out}")),
+        json!({"isAuthorized": false})
+    );
+    let rest = event_with_token(Shape::RestToken, &token);
+    let (ok, out) = invoke(&endpoint, &rest);
+    assert!(!ok, "expected a failed invocation: {out}");
+    assert!(out.contains("× Unauthorized"), "{out}");
+}
+
 /// An end user's tokens from the emulated `POST /v2/token`: (access token, id_token, user_id).
 async fn user_tokens(base: &str) -> (String, String, String) {
     use integration_tests::e2e_store::{register_e2e_app, register_e2e_user};

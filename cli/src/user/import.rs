@@ -207,6 +207,7 @@ fn user_of_line(raw: &str, now: i64) -> Result<User, String> {
         created_at,
         password_changed_at: line.password_changed_at.unwrap_or(created_at),
         session_epoch: 0,
+        tokens_not_before: None,
         login_failures: LoginFailures::default(),
     };
     user.validate().map_err(|e| e.to_string())?;

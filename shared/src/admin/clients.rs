@@ -77,6 +77,30 @@ pub async fn enable(store: &dyn ClientStore, client_id: &str) -> Result<Client, 
     Ok(client)
 }
 
+/// Makes every access token of the client issued before `now` invalid (the authorizer refuses
+/// a token whose `iat` is earlier than the cut-off); tokens issued from `now` on pass. Never
+/// moves an existing cut-off back. Returns the client as stored.
+pub async fn revoke_tokens(
+    store: &dyn ClientStore,
+    client_id: &str,
+    now: i64,
+) -> Result<Client, ChangeError> {
+    let (client, ()) = change_client(store, client_id, |client| {
+        let cut_off = client
+            .tokens_not_before
+            .map_or(now, |earlier| earlier.max(now));
+        Ok((
+            Client {
+                tokens_not_before: Some(cut_off),
+                ..client
+            },
+            (),
+        ))
+    })
+    .await?;
+    Ok(client)
+}
+
 /// Rotates the stored client's secret (see [`rotate_secret`]) without undoing a concurrent
 /// change such as a `disable`.
 pub async fn rotate_stored_secret(
@@ -196,6 +220,7 @@ pub fn register(new: NewClient, now: i64) -> Result<IssuedCredentials, ClientErr
         created_at: now,
         has_legacy_api_keys: false,
         version: 0,
+        tokens_not_before: None,
     };
     client.validate()?;
     Ok(IssuedCredentials {

@@ -1,15 +1,18 @@
 //! The authorization decision: credentials → principal → policy → allow, deny or unauthorized.
 //!
 //! - No usable credentials, or credentials that do not check out (any token failure, an unknown
-//!   or sunset API key): [`Decision::Unauthorized`], a 401 where API Gateway allows one.
+//!   or sunset API key, a token whose client or user is gone or disabled):
+//!   [`Decision::Unauthorized`], a 401 where API Gateway allows one.
 //! - A valid caller that the policy does not admit to this route: [`Decision::Deny`], a 403.
 //! - A failure of ours (keys or store unavailable): [`AuthzError`], a 500; never an allow.
 //!
 //! The warm path for a bearer token does no I/O: the key set comes from the per-container
-//! [`KeyCache`], the policy is in memory.
+//! [`KeyCache`], the caller's status from the per-container [`CallerStatus`] cache, the policy
+//! is in memory.
 
 use std::sync::Arc;
 
+use super::caller_status::{CallerStatus, Standing};
 use super::policy::{AccessPolicy, DenyReason, PolicyDecision};
 use super::presented::Presented;
 use super::{CredentialKind, Principal};
@@ -56,6 +59,9 @@ pub enum Unauthenticated {
     ApiKeyAfterSunset,
     /// No such key, or its client is gone or disabled.
     UnknownApiKey,
+    /// A valid token whose client, or end user, is gone or disabled, or that was issued before
+    /// its client's cut-off (`revoke-tokens`).
+    CallerDisabled,
 }
 
 impl Unauthenticated {
@@ -67,6 +73,7 @@ impl Unauthenticated {
             Unauthenticated::ApiKeysNotAccepted => "api_keys_not_accepted",
             Unauthenticated::ApiKeyAfterSunset => "api_key_after_sunset",
             Unauthenticated::UnknownApiKey => "unknown_api_key",
+            Unauthenticated::CallerDisabled => "caller_disabled",
         }
     }
 }
@@ -92,7 +99,7 @@ pub enum Decision {
 pub enum AuthzError {
     #[error("the signing keys could not be loaded")]
     KeysUnavailable,
-    #[error("the API-key store failed: {0}")]
+    #[error("the API-key, client or user store failed: {0}")]
     Store(#[from] StoreError),
 }
 
@@ -107,15 +114,24 @@ pub struct RequestAuthorizer {
     verifier: AccessTokenVerifier,
     keys: Arc<KeyCache>,
     policy: AccessPolicy,
+    status: CallerStatus,
     api_keys: Option<LegacyApiKeyAuth>,
 }
 
 impl RequestAuthorizer {
-    pub fn new(verifier: AccessTokenVerifier, keys: Arc<KeyCache>, policy: AccessPolicy) -> Self {
+    /// Every bearer token's caller is checked against `status`: there is no way to build an
+    /// authorizer that trusts a token of a disabled client.
+    pub fn new(
+        verifier: AccessTokenVerifier,
+        keys: Arc<KeyCache>,
+        policy: AccessPolicy,
+        status: CallerStatus,
+    ) -> Self {
         RequestAuthorizer {
             verifier,
             keys,
             policy,
+            status,
             api_keys: None,
         }
     }
@@ -152,18 +168,32 @@ impl RequestAuthorizer {
         now: i64,
     ) -> Result<Authentication, AuthzError> {
         match Presented::from_headers(request.authorization, request.api_key) {
-            Presented::Bearer(token) => self.authenticate_token(token).await,
+            Presented::Bearer(token) => self.authenticate_token(token, now).await,
             Presented::ApiKey(key) => self.authenticate_api_key(key, now).await,
             Presented::Nothing => Ok(Authentication::Refused(Unauthenticated::MissingCredentials)),
         }
     }
 
-    async fn authenticate_token(&self, token: &str) -> Result<Authentication, AuthzError> {
+    async fn authenticate_token(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<Authentication, AuthzError> {
         match self.verifier.verify_cached(&self.keys, token).await {
-            Ok(claims) => Ok(match Principal::from_claims(claims) {
-                Some(principal) => Authentication::Caller(principal),
-                None => Authentication::Refused(Unauthenticated::InconsistentToken),
-            }),
+            Ok(claims) => {
+                let issued_at = claims.iat;
+                let Some(principal) = Principal::from_claims(claims) else {
+                    return Ok(Authentication::Refused(Unauthenticated::InconsistentToken));
+                };
+                Ok(
+                    match self.status.standing(&principal, issued_at, now).await? {
+                        Standing::Active => Authentication::Caller(principal),
+                        Standing::Refused => {
+                            Authentication::Refused(Unauthenticated::CallerDisabled)
+                        }
+                    },
+                )
+            }
             Err(VerifyError::KeysUnavailable) => Err(AuthzError::KeysUnavailable),
             Err(error) => Ok(Authentication::Refused(Unauthenticated::InvalidToken(
                 error,

@@ -5,14 +5,17 @@
 //!
 //! - [`presented`]: what the request presents (`Authorization: Bearer`, the API-key header);
 //! - [`principal`]: the authenticated caller;
+//! - [`caller_status`]: whether a token's client and user are still enabled, cached per container;
 //! - [`policy`]: the data-driven access policy and its default;
 //! - [`decision`]: presented credentials → [`Principal`] → policy → [`Decision`].
 
+pub mod caller_status;
 pub mod decision;
 pub mod policy;
 pub mod presented;
 pub mod principal;
 
+pub use caller_status::{CallerStatus, StatusFreshness};
 pub use decision::{
     AccessRequest, AuthzError, Decision, LegacyApiKeyAuth, RequestAuthorizer, Unauthenticated,
 };

@@ -7,6 +7,8 @@
 //! | `ACCESS_POLICY_FILE` | – | a file holding the access policy (not with `ACCESS_POLICY`) |
 //! | (neither) | `shared/policies/default.json` | the default policy, built in |
 //! | `API_KEY_HEADER` | `X-Api-Key` | the header a legacy API key comes in |
+//! | `CALLER_STATUS_CACHE_SECONDS` | `60` | how long a token's client/user status is reused before it is read again (0-300; 0: every request) |
+//! | `CALLER_STATUS_MAX_STALE_SECONDS` | `300` | while the store fails, a status read this recently is still used (0-3600) |
 //! | `API_KEY_SUNSET` | – (no API keys) | end of the API-key window: RFC 3339 (`2026-06-30T00:00:00Z`) or Unix seconds |
 //! | `HTTP_API_RESPONSE` | `simple` | HTTP API answers: `simple` (`isAuthorized`) or `iam` (policy) |
 //! | `TOKEN_LEEWAY_SECONDS` | `30` | clock skew allowed on `exp`/`nbf`, at most 60 |
@@ -14,12 +16,18 @@
 use std::path::PathBuf;
 
 use super::{ConfigError, env_var};
-use crate::authz::{AccessPolicy, PolicyError};
+use crate::authz::{AccessPolicy, PolicyError, StatusFreshness};
 use crate::domain::time::parse_timestamp;
 use crate::tokens::verify::MAX_LEEWAY_SECONDS;
 
 const DEFAULT_API_KEY_HEADER: &str = "X-Api-Key";
 const DEFAULT_LEEWAY_SECONDS: u64 = 30;
+/// A `disable` takes effect within this many seconds by default (the README's promise).
+const DEFAULT_CALLER_STATUS_CACHE_SECONDS: i64 = 60;
+/// Longer would make a disable a matter of minutes: keep the bound a user can rely on short.
+const MAX_CALLER_STATUS_CACHE_SECONDS: i64 = 300;
+const DEFAULT_CALLER_STATUS_MAX_STALE_SECONDS: i64 = 300;
+const MAX_CALLER_STATUS_MAX_STALE_SECONDS: i64 = 3600;
 
 /// How the authorizer answers HTTP API (payload format 2.0) events; the authorizer's
 /// `EnableSimpleResponses` in API Gateway must agree.
@@ -63,6 +71,7 @@ pub struct AuthorizerSettings {
     pub api_key_sunset: Option<i64>,
     pub http_api_response: HttpApiResponse,
     pub leeway_seconds: u64,
+    pub caller_status: StatusFreshness,
 }
 
 impl AuthorizerSettings {
@@ -123,13 +132,44 @@ impl AuthorizerSettings {
             },
             None => DEFAULT_LEEWAY_SECONDS,
         };
+        let caller_status = StatusFreshness {
+            fresh_seconds: seconds(
+                &var,
+                "CALLER_STATUS_CACHE_SECONDS",
+                DEFAULT_CALLER_STATUS_CACHE_SECONDS,
+                MAX_CALLER_STATUS_CACHE_SECONDS,
+            )?,
+            max_stale_seconds: seconds(
+                &var,
+                "CALLER_STATUS_MAX_STALE_SECONDS",
+                DEFAULT_CALLER_STATUS_MAX_STALE_SECONDS,
+                MAX_CALLER_STATUS_MAX_STALE_SECONDS,
+            )?,
+        };
         Ok(AuthorizerSettings {
             policy,
+            caller_status,
             api_key_header: api_key_header.to_ascii_lowercase(),
             api_key_sunset,
             http_api_response,
             leeway_seconds,
         })
+    }
+}
+
+/// The variable `name` as seconds from 0 to `max`, `default` when unset.
+fn seconds(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: i64,
+    max: i64,
+) -> Result<i64, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (0..=max).contains(&n) => Ok(n),
+            _ => Err(ConfigError(format!("{name} must be 0-{max}, not {s:?}"))),
+        },
     }
 }
 
@@ -152,6 +192,8 @@ mod tests {
         assert_eq!(s.api_key_sunset, None);
         assert_eq!(s.http_api_response, HttpApiResponse::Simple);
         assert_eq!(s.leeway_seconds, 30);
+        assert_eq!(s.caller_status.fresh_seconds, 60);
+        assert_eq!(s.caller_status.max_stale_seconds, 300);
     }
 
     #[test]
@@ -169,12 +211,16 @@ mod tests {
             ("API_KEY_SUNSET", "2026-06-30T00:00:00Z"),
             ("HTTP_API_RESPONSE", "iam"),
             ("TOKEN_LEEWAY_SECONDS", "60"),
+            ("CALLER_STATUS_CACHE_SECONDS", "0"),
+            ("CALLER_STATUS_MAX_STALE_SECONDS", "30"),
         ])
         .unwrap();
         assert_eq!(s.api_key_header, "x-legacy-key");
         assert_eq!(s.api_key_sunset, Some(1_782_777_600));
         assert_eq!(s.http_api_response, HttpApiResponse::Iam);
         assert_eq!(s.leeway_seconds, 60);
+        assert_eq!(s.caller_status.fresh_seconds, 0);
+        assert_eq!(s.caller_status.max_stale_seconds, 30);
         let inline = settings(&[(
             "ACCESS_POLICY",
             r#"{"rules": [{"method": "GET", "path": "/y", "allow": "admin"}]}"#,
@@ -195,6 +241,10 @@ mod tests {
             vec![("HTTP_API_RESPONSE", "json")],
             vec![("TOKEN_LEEWAY_SECONDS", "61")],
             vec![("TOKEN_LEEWAY_SECONDS", "-1")],
+            vec![("CALLER_STATUS_CACHE_SECONDS", "301")],
+            vec![("CALLER_STATUS_CACHE_SECONDS", "-1")],
+            vec![("CALLER_STATUS_MAX_STALE_SECONDS", "3601")],
+            vec![("CALLER_STATUS_MAX_STALE_SECONDS", "forever")],
         ] {
             assert!(settings(&vars).is_err(), "{vars:?}");
         }

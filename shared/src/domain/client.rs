@@ -125,6 +125,10 @@ pub struct Client {
     /// still the one read, so two read-modify-writes can never undo each other.
     #[serde(default)]
     pub version: u64,
+    /// Unix seconds: the client's access tokens issued (`iat`) before this are refused by the
+    /// authorizer (`authctl client revoke-tokens`). `None`: no cut-off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_not_before: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

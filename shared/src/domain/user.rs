@@ -24,6 +24,9 @@ pub struct User {
     /// revoke-sessions); a refresh-token family is valid only while it carries the current one.
     pub session_epoch: u64,
     pub login_failures: LoginFailures,
+    /// Unix seconds: the user's access tokens issued (`iat`) before this are refused by the
+    /// authorizer (`authctl user revoke-tokens`). `None`: no cut-off.
+    pub tokens_not_before: Option<i64>,
 }
 
 impl fmt::Debug for User {
@@ -67,6 +70,7 @@ impl User {
             created_at: now,
             password_changed_at: now,
             session_epoch: 0,
+            tokens_not_before: None,
             login_failures: LoginFailures::default(),
         };
         user.validate()?;

@@ -157,6 +157,11 @@ pub trait UserStore: UserAccounts {
 
     /// Clears the consecutive failures, lifting a lockout.
     async fn unlock(&self, user_id: &str) -> Result<(), StoreError>;
+
+    /// Makes the user's access tokens issued before `now` invalid: sets the cut-off to `now`,
+    /// or keeps a later one, in one atomic write. Returns the cut-off in force.
+    /// [`StoreError::NotFound`] when absent.
+    async fn revoke_tokens(&self, user_id: &str, now: i64) -> Result<i64, StoreError>;
 }
 
 /// Sessions and their refresh tokens.

@@ -11,14 +11,17 @@ use std::time::Duration;
 use super::clients::DEFAULT_SECRET;
 use super::form::{TokenForm, post_v1_token};
 use super::keys::{CountingKeySource, FailingKeySource, key_document};
-use crate::authz::{AccessPolicy, AccessRequest, Decision, LegacyApiKeyAuth, RequestAuthorizer};
+use crate::authz::{
+    AccessPolicy, AccessRequest, CallerStatus, Decision, LegacyApiKeyAuth, RequestAuthorizer,
+    StatusFreshness,
+};
 use crate::config::HttpApiResponse;
 use crate::domain::{Client, LegacyApiKey, User};
 use crate::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
 use crate::keys::{KeyCache, KeySet, KeySetDocument, SigningAlgorithm};
 use crate::oauth::TokenEndpoint;
-use crate::store::memory::{MemoryApiKeyStore, MemoryClientStore};
-use crate::store::{ApiKeyStore, ClientStore};
+use crate::store::memory::{MemoryApiKeyStore, MemoryClientStore, MemoryUserStore};
+use crate::store::{ApiKeyStore, ClientReader, ClientStore, StoreError, UserAccounts, UserStore};
 use crate::tokens::{
     AccessTokenVerifier, IssuedUserTokens, TokenSettings, UserSubject, mint_access_token,
     mint_user_tokens,
@@ -40,14 +43,87 @@ pub fn token_settings() -> TokenSettings {
     }
 }
 
+/// The caller-status cache as deployed by default: 60 s fresh, 300 s stale on store failure.
+pub const DEFAULT_FRESHNESS: StatusFreshness = StatusFreshness {
+    fresh_seconds: 60,
+    max_stale_seconds: 300,
+};
+
 /// Tokens for [`ISSUER`] and [`AUDIENCE`] with 30 seconds of clock leeway, keys from `keys`,
-/// the default access policy; no legacy API keys accepted.
+/// the default access policy; no legacy API keys accepted. No client or user is stored, so
+/// every valid token is refused as its caller's: for tests of what happens before that check
+/// (see [`request_authorizer_for`] otherwise).
 pub fn request_authorizer(keys: Arc<KeyCache>) -> RequestAuthorizer {
+    request_authorizer_over(
+        keys,
+        Arc::new(MemoryClientStore::default()),
+        Arc::new(MemoryUserStore::default()),
+    )
+}
+
+/// [`request_authorizer`] with `clients` stored (enabled as built), so their tokens pass.
+pub async fn request_authorizer_for(keys: Arc<KeyCache>, clients: &[Client]) -> RequestAuthorizer {
+    let store = Arc::new(MemoryClientStore::default());
+    for client in clients {
+        store.create(client).await.expect("storing a client");
+    }
+    request_authorizer_over(keys, store, Arc::new(MemoryUserStore::default()))
+}
+
+/// [`request_authorizer`] reading callers' status from these stores, with [`DEFAULT_FRESHNESS`].
+pub fn request_authorizer_over(
+    keys: Arc<KeyCache>,
+    clients: Arc<dyn ClientReader>,
+    users: Arc<dyn UserAccounts>,
+) -> RequestAuthorizer {
     RequestAuthorizer::new(
         AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
         keys,
         AccessPolicy::default_policy().expect("the default policy loads"),
+        CallerStatus::new(clients, users, DEFAULT_FRESHNESS),
     )
+}
+
+/// A client and user store whose every read fails, as during a DynamoDB outage.
+pub struct FailingCallerStore;
+
+#[async_trait::async_trait]
+impl ClientReader for FailingCallerStore {
+    async fn get(&self, _client_id: &str) -> Result<Option<Client>, StoreError> {
+        Err(StoreError::Backend("the store is down".into()))
+    }
+}
+
+#[async_trait::async_trait]
+impl UserAccounts for FailingCallerStore {
+    async fn get_user(&self, _user_id: &str) -> Result<Option<User>, StoreError> {
+        Err(StoreError::Backend("the store is down".into()))
+    }
+
+    async fn find_by_email(&self, _: &str, _: &str) -> Result<Option<User>, StoreError> {
+        Err(StoreError::Backend("the store is down".into()))
+    }
+
+    async fn record_login_failure(
+        &self,
+        _: &str,
+        _: i64,
+    ) -> Result<crate::domain::LoginFailures, StoreError> {
+        Err(StoreError::Backend("the store is down".into()))
+    }
+
+    async fn reset_login_failures(&self, _: &str) -> Result<(), StoreError> {
+        Err(StoreError::Backend("the store is down".into()))
+    }
+
+    async fn upgrade_password_hash(
+        &self,
+        _: &str,
+        _: &crate::domain::PasswordHash,
+        _: &crate::domain::PasswordHash,
+    ) -> Result<bool, StoreError> {
+        Err(StoreError::Backend("the store is down".into()))
+    }
 }
 
 /// A cache whose every load fails: the signing keys are unavailable.
@@ -103,6 +179,8 @@ pub struct AuthorizerWorld {
     pub source: Arc<CountingKeySource>,
     pub cache: Arc<KeyCache>,
     pub clients: Arc<MemoryClientStore>,
+    /// The end users whose tokens [`Self::mint_user`] mints (it stores them).
+    pub users: Arc<MemoryUserStore>,
     pub api_keys: Arc<MemoryApiKeyStore>,
     /// When legacy API keys stop counting; `None`: this authorizer accepts none.
     api_key_sunset: Option<i64>,
@@ -128,9 +206,11 @@ impl AuthorizerWorld {
         }
     }
 
-    /// The authorizer over this world's keys (and API keys, when the builder accepted them).
+    /// The authorizer over this world's keys, clients and users (and API keys, when the builder
+    /// accepted them), with a caller-status cache of its own.
     pub fn authorizer(&self) -> RequestAuthorizer {
-        let authorizer = request_authorizer(self.cache.clone());
+        let authorizer =
+            request_authorizer_over(self.cache.clone(), self.clients.clone(), self.users.clone());
         match self.api_key_sunset {
             Some(sunset) => authorizer.with_api_keys(LegacyApiKeyAuth {
                 keys: self.api_keys.clone(),
@@ -199,14 +279,19 @@ impl AuthorizerWorld {
 
     /// The access token and id_token of `user` signed in at `now` through the app `client_id`
     /// (a client as stored at build time), minted by the sign-in's own code, with `scopes`.
-    /// The authorizer reads no user store, so `user` need not be stored anywhere.
-    pub fn mint_user(
+    /// Stores `user` in [`Self::users`] unless a user with its id is stored already, as the
+    /// authorizer checks the user of every user token.
+    pub async fn mint_user(
         &self,
         client_id: &str,
         user: &User,
         scopes: &[&str],
         now: i64,
     ) -> IssuedUserTokens {
+        match self.users.create_user(user).await {
+            Ok(()) | Err(StoreError::AlreadyExists) => {}
+            Err(error) => panic!("storing a user: {error}"),
+        }
         let subject = UserSubject {
             user_id: &user.user_id,
             email: &user.email,
@@ -267,6 +352,7 @@ impl AuthorizerWorldBuilder {
             source,
             cache,
             clients,
+            users: Arc::new(MemoryUserStore::default()),
             api_keys,
             api_key_sunset: self.api_key_sunset,
             stored,

@@ -27,6 +27,7 @@ pub fn client(client_id: &str) -> ClientBuilder {
         created_at: 0,
         has_legacy_api_keys: false,
         version: 0,
+        tokens_not_before: None,
     })
 }
 

@@ -118,6 +118,9 @@ fn to_item(client: &Client) -> Item {
     if let Some(lp) = &client.labelpartner {
         item.insert("labelpartner".into(), s(lp));
     }
+    if let Some(cut_off) = client.tokens_not_before {
+        item.insert("tokens_not_before".into(), n(cut_off));
+    }
     item
 }
 
@@ -206,6 +209,13 @@ fn from_item(item: &Item) -> Result<Client, StoreError> {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .ok_or_else(|| corrupt("version"))?,
+        },
+        // Absent: no cut-off (and on items from before cut-offs existed).
+        tokens_not_before: match item.get("tokens_not_before") {
+            None => None,
+            Some(_) => {
+                Some(get_n("tokens_not_before").ok_or_else(|| corrupt("tokens_not_before"))?)
+            }
         },
     })
 }

@@ -88,7 +88,7 @@ fn email_claim_key(labelpartner: &str, normalized_email: &str) -> String {
 }
 
 fn to_item(user: &User) -> Item {
-    HashMap::from([
+    let mut item = HashMap::from([
         ("pk".to_string(), s(user_key(&user.user_id))),
         ("user_id".into(), s(&user.user_id)),
         ("labelpartner".into(), s(&user.labelpartner)),
@@ -104,7 +104,11 @@ fn to_item(user: &User) -> Item {
             "last_failed_at".into(),
             n(user.login_failures.last_failed_at),
         ),
-    ])
+    ]);
+    if let Some(cut_off) = user.tokens_not_before {
+        item.insert("tokens_not_before".into(), n(cut_off));
+    }
+    item
 }
 
 fn claim_item(user: &User) -> Item {
@@ -143,6 +147,8 @@ fn from_item(item: &Item) -> Result<User, StoreError> {
         password_changed_at: a.number("password_changed_at")?,
         session_epoch: a.number("session_epoch")?,
         login_failures: login_failures(&a)?,
+        // Absent: no cut-off (and on items from before cut-offs existed).
+        tokens_not_before: a.optional_number("tokens_not_before")?,
     })
 }
 
@@ -325,5 +331,33 @@ impl UserStore for DynamoDbUserStore {
 
     async fn unlock(&self, user_id: &str) -> Result<(), StoreError> {
         self.clear_failures(user_id).await
+    }
+
+    async fn revoke_tokens(&self, user_id: &str, now: i64) -> Result<i64, StoreError> {
+        // Conditional rather than read-then-write: the cut-off only ever moves forward.
+        let updated = self
+            .update_user(user_id)
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(tokens_not_before) \
+                 OR tokens_not_before < :now)",
+            )
+            .update_expression("SET tokens_not_before = :now")
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(now),
+            Err(e) => {
+                let error = on_condition_failed(e.into_service_error(), StoreError::Conflict);
+                if !matches!(error, StoreError::Conflict) {
+                    return Err(error);
+                }
+                // Either no such user, or a cut-off at or after `now` is already stored.
+                match self.get_user(user_id).await? {
+                    Some(user) => user.tokens_not_before.ok_or(StoreError::Conflict),
+                    None => Err(StoreError::NotFound),
+                }
+            }
+        }
     }
 }

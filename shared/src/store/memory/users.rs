@@ -135,4 +135,12 @@ impl UserStore for MemoryUserStore {
     async fn unlock(&self, user_id: &str) -> Result<(), StoreError> {
         self.update(user_id, |u| u.login_failures = LoginFailures::default())
     }
+
+    async fn revoke_tokens(&self, user_id: &str, now: i64) -> Result<i64, StoreError> {
+        self.update(user_id, |u| {
+            let cut_off = u.tokens_not_before.map_or(now, |earlier| earlier.max(now));
+            u.tokens_not_before = Some(cut_off);
+            cut_off
+        })
+    }
 }

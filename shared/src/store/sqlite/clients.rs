@@ -21,46 +21,57 @@ CREATE TABLE IF NOT EXISTS clients (
     enabled INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     has_legacy_api_keys INTEGER NOT NULL DEFAULT 0,
-    version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0)
+    version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0),
+    tokens_not_before INTEGER
 );
 ";
 
 macro_rules! columns {
     () => {
         "client_id, secrets, access_level, labelpartner, allowed_grant_types, allowed_scopes, \
-         access_token_ttl, enabled, created_at, has_legacy_api_keys, version"
+         access_token_ttl, enabled, created_at, has_legacy_api_keys, version, tokens_not_before"
     };
 }
 const COLUMNS: &str = columns!();
 /// The token path's one query, built at compile time: no allocation per request.
 const SELECT_ONE: &str = concat!("SELECT ", columns!(), " FROM clients WHERE client_id = ?1");
 
-/// Creates the table, and brings a file written before client versions existed up to date
-/// (every existing client at version 0). Safe to run on every open, by several processes at once.
+/// Creates the table, and brings a file written before client versions or token cut-offs existed
+/// up to date (every existing client at version 0, no cut-off). Safe to run on every open, by
+/// several processes at once.
 pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
-    if !has_version_column(conn)? {
-        let altered = conn.execute_batch(
-            "ALTER TABLE clients ADD COLUMN version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0)",
-        );
-        // Another process may have added it between our check and our ALTER.
-        if let Err(error) = altered
-            && !has_version_column(conn)?
-        {
-            return Err(StoreError::backend(error));
-        }
+    add_column(
+        conn,
+        "version",
+        "version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0)",
+    )?;
+    add_column(conn, "tokens_not_before", "tokens_not_before INTEGER")
+}
+
+/// Adds the column `name` (defined by `definition`) unless the table has it.
+fn add_column(conn: &Connection, name: &str, definition: &str) -> Result<(), StoreError> {
+    if has_column(conn, name)? {
+        return Ok(());
+    }
+    let altered = conn.execute_batch(&format!("ALTER TABLE clients ADD COLUMN {definition}"));
+    // Another process may have added it between our check and our ALTER.
+    if let Err(error) = altered
+        && !has_column(conn, name)?
+    {
+        return Err(StoreError::backend(error));
     }
     Ok(())
 }
 
-fn has_version_column(conn: &Connection) -> Result<bool, StoreError> {
-    conn.prepare("SELECT 1 FROM pragma_table_info('clients') WHERE name = 'version'")
-        .and_then(|mut stmt| stmt.exists([]))
+fn has_column(conn: &Connection, name: &str) -> Result<bool, StoreError> {
+    conn.prepare("SELECT 1 FROM pragma_table_info('clients') WHERE name = ?1")
+        .and_then(|mut stmt| stmt.exists(params![name]))
         .map_err(StoreError::backend)
 }
 
 impl SqliteStore {
-    /// Runs an INSERT or UPDATE whose eleven parameters are the client's columns in [`COLUMNS`]
+    /// Runs an INSERT or UPDATE whose twelve parameters are the client's columns in [`COLUMNS`]
     /// order, after validating the client; returns the number of rows written.
     fn write_client(&self, sql: &str, client: &Client) -> Result<usize, StoreError> {
         validated(client)?;
@@ -79,7 +90,8 @@ impl SqliteStore {
                     client.enabled,
                     client.created_at,
                     client.has_legacy_api_keys,
-                    integer(client.version)?
+                    integer(client.version)?,
+                    client.tokens_not_before
                 ],
             )
             .map_err(StoreError::backend)
@@ -127,6 +139,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Client, StoreError>> {
     let created_at: i64 = row.get(8)?;
     let has_legacy_api_keys: bool = row.get(9)?;
     let version = get_u64(row, 10)?;
+    let tokens_not_before: Option<i64> = row.get(11)?;
     Ok((|| {
         let corrupt = |what: &str| corrupt_client(&client_id, what);
         checked_on_read(Client {
@@ -147,6 +160,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Client, StoreError>> {
             created_at,
             has_legacy_api_keys,
             version,
+            tokens_not_before,
         })
     })())
 }
@@ -171,7 +185,7 @@ impl ClientStore for SqliteStore {
         let sql = concat!(
             "INSERT INTO clients (",
             columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (client_id) DO NOTHING"
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (client_id) DO NOTHING"
         );
         match self.write_client(sql, client)? {
             0 => Err(StoreError::AlreadyExists),
@@ -195,8 +209,8 @@ impl ClientStore for SqliteStore {
     async fn update(&self, client: &Client) -> Result<(), StoreError> {
         let sql = "UPDATE clients SET secrets = ?2, access_level = ?3, labelpartner = ?4, \
                    allowed_grant_types = ?5, allowed_scopes = ?6, access_token_ttl = ?7, \
-                   enabled = ?8, created_at = ?9, has_legacy_api_keys = ?10, version = ?11 + 1 \
-                   WHERE client_id = ?1 AND version = ?11";
+                   enabled = ?8, created_at = ?9, has_legacy_api_keys = ?10, version = ?11 + 1, \
+                   tokens_not_before = ?12 WHERE client_id = ?1 AND version = ?11";
         match self.write_client(sql, client)? {
             0 if self.client_exists(&client.client_id)? => Err(StoreError::Conflict),
             0 => Err(StoreError::NotFound),

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS users (
     session_epoch INTEGER NOT NULL CHECK (session_epoch >= 0),
     failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins BETWEEN 0 AND 4294967295),
     last_failed_at INTEGER NOT NULL DEFAULT 0,
+    tokens_not_before INTEGER,
     UNIQUE (labelpartner, email_normalized)
 );
 ";
@@ -32,7 +33,7 @@ CREATE TABLE IF NOT EXISTS users (
 macro_rules! columns {
     () => {
         "user_id, labelpartner, email, email_normalized, password_hash, enabled, created_at, \
-         password_changed_at, session_epoch, failed_logins, last_failed_at"
+         password_changed_at, session_epoch, failed_logins, last_failed_at, tokens_not_before"
     };
 }
 
@@ -47,8 +48,27 @@ macro_rules! no_failures {
     };
 }
 
+/// Creates the table, and adds the token cut-off to a file from before it existed (no cut-off).
+/// Safe to run on every open, by several processes at once.
 pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch(SCHEMA).map_err(StoreError::backend)
+    conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
+    if has_cut_off_column(conn)? {
+        return Ok(());
+    }
+    let altered = conn.execute_batch("ALTER TABLE users ADD COLUMN tokens_not_before INTEGER");
+    // Another process may have added it between our check and our ALTER.
+    if let Err(error) = altered
+        && !has_cut_off_column(conn)?
+    {
+        return Err(StoreError::backend(error));
+    }
+    Ok(())
+}
+
+fn has_cut_off_column(conn: &Connection) -> Result<bool, StoreError> {
+    conn.prepare("SELECT 1 FROM pragma_table_info('users') WHERE name = 'tokens_not_before'")
+        .and_then(|mut stmt| stmt.exists([]))
+        .map_err(StoreError::backend)
 }
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<User, StoreError>> {
@@ -75,6 +95,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<User, StoreError>> {
             count: row.get(9)?,
             last_failed_at: row.get(10)?,
         },
+        tokens_not_before: row.get(11)?,
     }))
 }
 
@@ -202,7 +223,7 @@ impl UserStore for SqliteStore {
                 concat!(
                     "INSERT INTO users (",
                     columns!(),
-                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING"
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING"
                 ),
                 params![
                     user.user_id,
@@ -216,6 +237,7 @@ impl UserStore for SqliteStore {
                     session_epoch,
                     user.login_failures.count,
                     user.login_failures.last_failed_at,
+                    user.tokens_not_before,
                 ],
             )
             .map_err(StoreError::backend)?;
@@ -285,6 +307,18 @@ impl UserStore for SqliteStore {
             params![user_id],
         )
     }
+
+    async fn revoke_tokens(&self, user_id: &str, now: i64) -> Result<i64, StoreError> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE users SET tokens_not_before = max(coalesce(tokens_not_before, ?2), ?2) \
+                 WHERE user_id = ?1 RETURNING tokens_not_before",
+            )
+            .and_then(|mut stmt| stmt.query_row(params![user_id, now], |row| row.get(0)))
+            .optional()
+            .map_err(StoreError::backend)?
+            .ok_or(StoreError::NotFound)
+    }
 }
 
 #[cfg(test)]
@@ -325,5 +359,23 @@ mod tests {
             params![ann.user_id],
         );
         assert!(bypass.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_table_from_before_token_cut_offs_is_migrated_and_reads_none() {
+        let store = SqliteStore::in_memory().unwrap();
+        let ann = user("lp-1", "ann@example.org").build();
+        store.create_user(&ann).await.unwrap();
+        store
+            .conn()
+            .execute_batch("ALTER TABLE users DROP COLUMN tokens_not_before")
+            .unwrap();
+        migrate(&store.conn()).unwrap();
+        migrate(&store.conn()).unwrap();
+        assert_eq!(
+            store.get_user(&ann.user_id).await.unwrap(),
+            Some(ann.clone())
+        );
+        assert_eq!(store.revoke_tokens(&ann.user_id, 5).await.unwrap(), 5);
     }
 }

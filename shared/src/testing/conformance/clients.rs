@@ -3,6 +3,7 @@
 //! the port itself.
 
 use super::StoresUnderTest;
+use crate::admin::clients::revoke_tokens;
 use crate::domain::client::{Client, GrantType};
 use crate::store::{ClientStore, StoreError};
 use crate::testing::{ClientBuilder, client, unique_name};
@@ -26,6 +27,7 @@ macro_rules! client_store_conformance {
             an_update_read_before_a_disable_is_a_conflict_and_the_client_stays_disabled,
             disable_sets_enabled_false_and_keeps_the_rest,
             disable_of_a_missing_id_is_not_found,
+            a_token_cut_off_is_stored_kept_by_a_disable_and_never_moved_back,
         );
     };
 }
@@ -312,4 +314,34 @@ pub async fn disable_of_a_missing_id_is_not_found(stores: &StoresUnderTest) {
         "expected NotFound, got {result:?}"
     );
     assert_eq!(stored(store, &id).await, None);
+}
+
+/// `authctl client revoke-tokens` through the store: the cut-off round-trips, survives a
+/// disable, and a later revocation at an earlier clock does not move it back.
+pub async fn a_token_cut_off_is_stored_kept_by_a_disable_and_never_moved_back(
+    stores: &StoresUnderTest,
+) {
+    let store = stores.clients().as_ref();
+    let id = unique_name("cut-off");
+    create(store, &labelpartner_client(&id).build()).await;
+    assert_eq!(stored(store, &id).await.unwrap().tokens_not_before, None);
+    let revoked = revoke_tokens(store, &id, 1_000).await.expect("revoking");
+    assert_eq!(revoked.tokens_not_before, Some(1_000));
+    assert_eq!(stored(store, &id).await, Some(revoked));
+    store.disable(&id).await.expect("disabling");
+    let disabled = stored(store, &id).await.unwrap();
+    assert_eq!(disabled.tokens_not_before, Some(1_000));
+    revoke_tokens(store, &id, 999)
+        .await
+        .expect("revoking again");
+    assert_eq!(
+        stored(store, &id).await.unwrap().tokens_not_before,
+        Some(1_000)
+    );
+    let later = revoke_tokens(store, &id, 2_000)
+        .await
+        .expect("revoking later");
+    assert_eq!(later.tokens_not_before, Some(2_000));
+    assert!(!later.enabled, "a revocation does not enable the client");
+    assert_eq!(stored(store, &id).await, Some(later));
 }

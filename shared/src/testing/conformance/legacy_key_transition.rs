@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::{StoresUnderTest, legacy_key};
 use crate::admin::clients::IssuedCredentials;
-use crate::authz::{AccessPolicy, LegacyApiKeyAuth, RequestAuthorizer};
+use crate::authz::{AccessPolicy, CallerStatus, LegacyApiKeyAuth, RequestAuthorizer};
 use crate::config::HttpApiResponse;
 use crate::domain::client::AccessLevel;
 use crate::domain::time::now_unix;
@@ -18,6 +18,7 @@ use crate::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
 use crate::keys::{KeyCache, SigningAlgorithm};
 use crate::oauth::{RemoveLegacyKeysOnIssue, TokenEndpoint};
 use crate::store::ApiKeyStore;
+use crate::testing::authorizer::DEFAULT_FRESHNESS;
 use crate::testing::{TokenForm, key_cache, post_v1_token, registered};
 use crate::tokens::{AccessTokenVerifier, TokenSettings};
 
@@ -96,6 +97,11 @@ fn authorizer(
         AccessTokenVerifier::new(ISSUER, AUDIENCE, 30),
         keys,
         AccessPolicy::default_policy().expect("the default policy"),
+        CallerStatus::new(
+            stores.clients().clone(),
+            Arc::new(crate::store::memory::MemoryUserStore::default()),
+            DEFAULT_FRESHNESS,
+        ),
     )
     .with_api_keys(LegacyApiKeyAuth {
         keys: stores.api_keys().clone(),

@@ -36,6 +36,7 @@ macro_rules! user_store_conformance {
             revoke_sessions_ends_sessions_and_clears_a_lockout,
             unlock_clears_the_failures_and_nothing_else,
             every_mutation_of_an_unknown_user_is_not_found,
+            revoke_tokens_sets_a_cut_off_that_never_moves_back_and_nothing_else,
         );
     };
 }
@@ -465,6 +466,7 @@ pub async fn every_mutation_of_an_unknown_user_is_not_found(stores: &SignInStore
         ("set_enabled(true)", users.set_enabled(&id, true).await),
         ("revoke_sessions", users.revoke_sessions(&id).await),
         ("unlock", users.unlock(&id).await),
+        ("revoke_tokens", users.revoke_tokens(&id, 1).await.map(drop)),
     ];
     for (mutation, result) in results {
         assert!(
@@ -473,4 +475,42 @@ pub async fn every_mutation_of_an_unknown_user_is_not_found(stores: &SignInStore
         );
     }
     assert_eq!(users.get_user(&id).await.expect("get_user"), None);
+}
+
+pub async fn revoke_tokens_sets_a_cut_off_that_never_moves_back_and_nothing_else(
+    stores: &SignInStoresUnderTest,
+) {
+    let users = stores.users().as_ref();
+    let ann = well_used_user(&labelpartner(), "ann@example.org");
+    create(users, &ann).await;
+    assert_eq!(ann.tokens_not_before, None);
+    assert_eq!(
+        users.revoke_tokens(&ann.user_id, 1_000).await.unwrap(),
+        1_000
+    );
+    let revoked = User {
+        tokens_not_before: Some(1_000),
+        ..ann.clone()
+    };
+    assert_eq!(stored(users, &ann.user_id).await, revoked);
+    assert_eq!(
+        users.revoke_tokens(&ann.user_id, 999).await.unwrap(),
+        1_000,
+        "an earlier clock does not move the cut-off back"
+    );
+    assert_eq!(stored(users, &ann.user_id).await, revoked);
+    users.set_enabled(&ann.user_id, false).await.unwrap();
+    assert_eq!(
+        stored(users, &ann.user_id).await.tokens_not_before,
+        Some(1_000),
+        "other writes keep the cut-off"
+    );
+    assert_eq!(
+        users.revoke_tokens(&ann.user_id, 2_000).await.unwrap(),
+        2_000
+    );
+    assert_eq!(
+        stored(users, &ann.user_id).await.tokens_not_before,
+        Some(2_000)
+    );
 }
