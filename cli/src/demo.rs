@@ -10,7 +10,7 @@ use token_service::admin::clients::{NewClient, change_client, register, rotate_s
 use token_service::bootstrap::Bootstrap;
 use token_service::config::{SignInSettings, StoreConfig};
 use token_service::domain::client::{AccessLevel, Client};
-use token_service::domain::secret::random_bytes;
+use token_service::domain::secret::random_hex;
 use token_service::domain::time::now_unix;
 use token_service::domain::user::normalize_email;
 use token_service::domain::{GrantType, LoginFailures, PasswordHasher, User};
@@ -106,7 +106,7 @@ pub async fn run(args: DemoArgs, boot: &Bootstrap) -> CliResult {
         credentials.push(ensure_client(clients.as_ref(), wanted, known, now).await?);
     }
     let users = boot.user_store().await?;
-    let hasher = SignInSettings::from_env()?.password_hasher();
+    let hasher = SignInSettings::from_env()?.password_hasher()?;
     let user = ensure_user(users.as_ref(), &hasher, saved.user.as_ref(), now).await?;
     let out = json!({
         "labelpartner": credentials[0],
@@ -224,10 +224,7 @@ async fn ensure_user(
 
 /// 96 random bits as hex: shell-safe, so the printed curl lines paste as they are.
 fn new_demo_password() -> Result<String, Failure> {
-    Ok(random_bytes::<12>()?
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(random_hex::<12>()?)
 }
 
 #[cfg(test)]

@@ -179,7 +179,7 @@ fn hash_new_password(
     input: &mut dyn Read,
 ) -> Result<PasswordHash, Failure> {
     let password = read_new_password(input)?;
-    Ok(settings.password_hasher().hash(&password)?)
+    Ok(settings.password_hasher()?.hash(&password)?)
 }
 
 fn not_found_as(user_id: &str) -> impl Fn(StoreError) -> Failure + '_ {

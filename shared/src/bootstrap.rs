@@ -79,7 +79,7 @@ impl Bootstrap {
             self.key_cache().await,
             self.settings.token_settings(),
             SignInSettings::from_env()?,
-        );
+        )?;
         endpoint.warm_up();
         Ok(endpoint)
     }

@@ -11,7 +11,7 @@
 use std::io::{Error, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
-use crate::domain::secret::random_bytes;
+use crate::domain::secret::random_hex;
 
 /// Attempts at a free temporary name; a collision of 64 random bits means something is wrong.
 const TEMP_NAME_ATTEMPTS: usize = 4;
@@ -75,8 +75,7 @@ fn create_temp_file(dir: &Path, path: &Path) -> std::io::Result<(PathBuf, std::f
 }
 
 fn random_suffix() -> std::io::Result<String> {
-    let bytes = random_bytes::<8>().map_err(|e| Error::other(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    random_hex::<8>().map_err(|e| Error::other(e.to_string()))
 }
 
 /// 0600 exactly: the mode given at creation is narrowed by the umask, never widened, but a

@@ -44,6 +44,7 @@ pub async fn register_e2e_app(labelpartner: &str, scopes: &[&str]) -> IssuedCred
 pub async fn register_e2e_user(labelpartner: &str, password: &str) -> User {
     let hash = SignInSettings::default()
         .password_hasher()
+        .expect("the default argon2 parameters")
         .hash(password)
         .expect("hashing the password");
     let email = format!(

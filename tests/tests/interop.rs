@@ -50,8 +50,8 @@ fn kid_of(token: &str) -> String {
         .to_string()
 }
 
-/// Verifies an RS256 token with jwt-simple against the JWKS the service serves.
-async fn verify_against_served_jwks(base: &str, token: &str) -> JWTClaims<OurClaims> {
+/// The served JWKS's RS256 key for the token's kid, and the kid.
+async fn served_key_of(base: &str, token: &str) -> (RS256PublicKey, String) {
     let jwks: serde_json::Value = reqwest::get(format!("{base}/.well-known/jwks.json"))
         .await
         .unwrap()
@@ -66,6 +66,12 @@ async fn verify_against_served_jwks(base: &str, token: &str) -> JWTClaims<OurCla
         .find(|k| k["kid"] == kid.as_str())
         .expect("the token's kid is in the JWKS");
     let key = RS256PublicKey::from_components(&b64(&jwk["n"]), &b64(&jwk["e"])).unwrap();
+    (key, kid)
+}
+
+/// Verifies an RS256 token with jwt-simple against the JWKS the service serves.
+async fn verify_against_served_jwks(base: &str, token: &str) -> JWTClaims<OurClaims> {
+    let (key, kid) = served_key_of(base, token).await;
     key.verify_token::<OurClaims>(token, Some(options(base, "am-api", &kid)))
         .expect("jwt-simple accepts the token")
 }
@@ -234,20 +240,7 @@ struct IdClaims {
 
 /// Verifies an RS256 id_token with jwt-simple against the served JWKS: typ JWT, aud the client.
 async fn verify_id_token(base: &str, token: &str, client_id: &str) -> JWTClaims<IdClaims> {
-    let jwks: serde_json::Value = reqwest::get(format!("{base}/.well-known/jwks.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let kid = kid_of(token);
-    let jwk = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == kid.as_str())
-        .expect("the id_token's kid is in the JWKS");
-    let key = RS256PublicKey::from_components(&b64(&jwk["n"]), &b64(&jwk["e"])).unwrap();
+    let (key, kid) = served_key_of(base, token).await;
     let options = VerificationOptions {
         required_signature_type: Some("JWT".into()),
         ..options(base, client_id, &kid)

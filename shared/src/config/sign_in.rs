@@ -92,19 +92,18 @@ impl SignInSettings {
                 MAX_ARGON2_PARALLELISM.into(),
             )? as u32,
         };
-        PasswordHasher::new(argon2).map_err(|e| ConfigError(e.to_string()))?;
-        Ok(SignInSettings {
+        let settings = SignInSettings {
             sessions,
             lockout,
             argon2,
-        })
+        };
+        settings.password_hasher()?;
+        Ok(settings)
     }
 
-    pub fn password_hasher(&self) -> PasswordHasher {
-        // Checked in from_lookup; the default parameters are valid.
-        PasswordHasher::new(self.argon2).unwrap_or_else(|_| {
-            PasswordHasher::new(Argon2Params::default()).expect("OWASP defaults")
-        })
+    /// The hasher of these parameters; an error, never another hasher, when they are invalid.
+    pub fn password_hasher(&self) -> Result<PasswordHasher, ConfigError> {
+        PasswordHasher::new(self.argon2).map_err(|e| ConfigError(e.to_string()))
     }
 }
 

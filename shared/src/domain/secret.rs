@@ -36,7 +36,7 @@ impl SecretHash {
     }
 
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        to_hex(&self.0)
     }
 
     pub fn from_hex(hex: &str) -> Option<Self> {
@@ -142,6 +142,16 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], CredentialError> {
     let mut buf = [0u8; N];
     getrandom::fill(&mut buf).map_err(|_| CredentialError::Rng)?;
     Ok(buf)
+}
+
+/// Lowercase hex, two characters a byte.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `N` random bytes as lowercase hex: safe in a path, a shell line, a CLI argument and a key.
+pub fn random_hex<const N: usize>() -> Result<String, CredentialError> {
+    random_bytes::<N>().map(|bytes| to_hex(&bytes))
 }
 
 #[cfg(test)]

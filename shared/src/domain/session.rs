@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::fmt;
 
-use crate::domain::secret::{CredentialError, SecretHash, hash_secret, random_bytes};
+use crate::domain::secret::{CredentialError, SecretHash, hash_secret, random_bytes, random_hex};
 
 /// How long refresh tokens and sessions live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,10 +118,7 @@ impl Session {
         policy: &SessionPolicy,
         now: i64,
     ) -> Result<(Session, RefreshTokenRecord), CredentialError> {
-        let session_id = random_bytes::<16>()?
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>();
+        let session_id = random_hex::<16>()?;
         let expires_at = now.saturating_add(policy.max_session);
         let session = Session {
             session_id,

@@ -97,8 +97,7 @@ impl User {
 /// 128 random bits as 32 lowercase hex characters: safe in a URL path, a CLI argument and a
 /// DynamoDB key.
 pub fn new_user_id() -> Result<String, UserError> {
-    crate::domain::secret::random_bytes::<16>()
-        .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::domain::secret::random_hex::<16>()
         .map_err(|e| UserError::Invalid(format!("no randomness for a user id: {e}")))
 }
 

@@ -97,7 +97,7 @@ pub fn email_fingerprint(labelpartner: &str, normalized_email: &str) -> String {
         .chain_update([0])
         .chain_update(normalized_email.as_bytes())
         .finalize();
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::secret::to_hex(&digest[..8])
 }
 
 #[cfg(test)]

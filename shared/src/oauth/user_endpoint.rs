@@ -22,7 +22,7 @@ use super::refresh_grant::{
     refreshed_scopes, require_refresh_grant,
 };
 use super::scope::resolve_scopes;
-use crate::config::SignInSettings;
+use crate::config::{ConfigError, SignInSettings};
 use crate::domain::session::NewSession;
 use crate::domain::time::now_unix;
 use crate::domain::user::normalize_email;
@@ -64,9 +64,9 @@ impl UserTokenEndpoint {
         keys: Arc<KeyCache>,
         tokens: TokenSettings,
         sign_in: SignInSettings,
-    ) -> Self {
-        let hasher = sign_in.password_hasher();
-        UserTokenEndpoint {
+    ) -> Result<Self, ConfigError> {
+        let hasher = sign_in.password_hasher()?;
+        Ok(UserTokenEndpoint {
             clients,
             users,
             sessions,
@@ -74,7 +74,7 @@ impl UserTokenEndpoint {
             tokens,
             sign_in,
             hasher,
-        }
+        })
     }
 
     /// Computes the dummy hash unknown e-mails are checked against now (during Lambda init, with

@@ -76,7 +76,7 @@ impl SignInWorld {
         alg: SigningAlgorithm,
     ) -> Self {
         let keys = key_cache(alg);
-        let hasher = settings.password_hasher();
+        let hasher = settings.password_hasher().expect("valid argon2 parameters");
         let endpoint = UserTokenEndpoint::new(
             clients.clone(),
             users.clone(),
@@ -84,7 +84,8 @@ impl SignInWorld {
             keys.clone(),
             token_settings(),
             settings,
-        );
+        )
+        .expect("valid sign-in settings");
         let world_app = app_client(
             clients.as_ref(),
             NewClient::labelpartner("lp-1").with_scopes(&APP_SCOPES),
@@ -134,6 +135,7 @@ impl SignInWorld {
             token_settings(),
             settings,
         )
+        .expect("valid sign-in settings")
     }
 
     /// The app's credentials in the body.
