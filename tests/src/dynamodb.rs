@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::types::{
 };
 use std::time::Duration;
 use token_service::store::dynamodb::{
-    DynamoDbApiKeyStore, DynamoDbClientStore, DynamoDbSessionStore, DynamoDbUserStore,
-    USERS_BY_LABELPARTNER_INDEX,
+    API_KEYS_BY_CLIENT_INDEX, DynamoDbApiKeyStore, DynamoDbClientStore, DynamoDbSessionStore,
+    DynamoDbUserStore, USERS_BY_LABELPARTNER_INDEX,
 };
 
 /// The sessions table's TTL attribute (Unix seconds), as `infra/template.yaml` sets it.
@@ -90,6 +90,29 @@ async fn ensure_created(
     created
 }
 
+/// The API-key table as `infra/template.yaml` declares it: `key_sha256`, and the index of a
+/// client's keys.
+async fn ensure_api_keys_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+    let by_client = GlobalSecondaryIndex::builder()
+        .index_name(API_KEYS_BY_CLIENT_INDEX)
+        .key_schema(key_element("client_id", KeyType::Hash))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .unwrap_or_else(|e| panic!("index: {e}"));
+    let request = client
+        .create_table()
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("key_sha256"))
+        .attribute_definitions(string_attribute("client_id"))
+        .key_schema(key_element("key_sha256", KeyType::Hash))
+        .global_secondary_indexes(by_client);
+    ensure_created(client, table, request).await;
+}
+
 /// The users table as `infra/template.yaml` declares it: `pk`, and the index listing a
 /// labelpartner's users by e-mail.
 async fn ensure_users_table(client: &aws_sdk_dynamodb::Client, table: &str) {
@@ -145,7 +168,7 @@ pub async fn moto_dynamodb_stores(
 ) -> (DynamoDbClientStore, DynamoDbApiKeyStore) {
     let client = moto_dynamodb().await;
     ensure_table(&client, clients_table, "client_id").await;
-    ensure_table(&client, api_keys_table, "key_sha256").await;
+    ensure_api_keys_table(&client, api_keys_table).await;
     (
         DynamoDbClientStore::new(client.clone(), clients_table),
         DynamoDbApiKeyStore::new(client, api_keys_table, clients_table),

@@ -4,15 +4,21 @@
 //! and a new run starts from an empty table even when moto keeps the tables of earlier runs); the
 //! API-key suite asserts whole listings, so each of its tests gets tables of its own.
 
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use std::sync::{Arc, OnceLock};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use std::sync::{Arc, Mutex, OnceLock};
 use token_service::domain::Client;
-use token_service::store::StoreError;
+use token_service::store::dynamodb::DynamoDbApiKeyStore;
+use token_service::store::{ApiKeyRemover, StoreError};
 use token_service::testing::conformance::clients::labelpartner_client;
 use token_service::testing::conformance::{StoresUnderTest, legacy_key};
 use token_service::testing::{client, unique_name};
 
 use integration_tests::dynamodb::{moto_dynamodb, moto_dynamodb_stores};
+use integration_tests::moto_sdk_config;
 
 /// Both stores over tables named `clients_table` and `api_keys_table`, created if missing.
 async fn stores_over(clients_table: &str, api_keys_table: &str) -> StoresUnderTest {
@@ -168,4 +174,198 @@ async fn a_client_item_without_a_version_updates_at_version_zero() {
             ..disabled
         })
     );
+}
+
+/// The names of the DynamoDB operations an SDK client sent, in order.
+#[derive(Debug, Clone, Default)]
+struct OperationLog(Arc<Mutex<Vec<String>>>);
+
+impl OperationLog {
+    fn names(&self) -> Vec<String> {
+        self.0.lock().expect("the log").clone()
+    }
+}
+
+impl Intercept for OperationLog {
+    fn name(&self) -> &'static str {
+        "OperationLog"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(operation) = cfg.load::<Metadata>() {
+            self.0
+                .lock()
+                .expect("the log")
+                .push(operation.name().to_string());
+        }
+        Ok(())
+    }
+}
+
+/// An API-key adapter over the tables whose SDK client logs every operation it sends.
+async fn logged_api_keys(
+    clients_table: &str,
+    keys_table: &str,
+) -> (DynamoDbApiKeyStore, OperationLog) {
+    let log = OperationLog::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(&moto_sdk_config().await)
+        .interceptor(log.clone())
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    (
+        DynamoDbApiKeyStore::new(client, keys_table, clients_table),
+        log,
+    )
+}
+
+/// Two clients' keys in fresh tables: `owner` with `owned` keys, `bystander` with one.
+async fn keys_of_two_clients(owned: usize) -> (StoresUnderTest, String, String) {
+    let (clients_table, keys_table) = (unique_name("clients"), unique_name("api-keys"));
+    let stores = stores_over(&clients_table, &keys_table).await;
+    for id in ["owner", "bystander"] {
+        stores
+            .clients()
+            .create(&labelpartner_client(id).build())
+            .await
+            .expect("create");
+    }
+    for i in 0..owned {
+        let key = legacy_key(&format!("legacy-key-owner-{i:010}"), "owner");
+        stores.api_keys().import_key(&key).await.expect("import");
+    }
+    let other = legacy_key("legacy-key-bystander-000001", "bystander");
+    stores.api_keys().import_key(&other).await.expect("import");
+    (stores, clients_table, keys_table)
+}
+
+/// Finding 7: a token request that removes a client's keys reads the client's index, never the
+/// whole table, however many keys other clients hold.
+#[tokio::test]
+async fn removing_a_clients_keys_queries_its_index_and_never_scans_the_table() {
+    let (stores, clients_table, keys_table) = keys_of_two_clients(3).await;
+    let (api_keys, log) = logged_api_keys(&clients_table, &keys_table).await;
+
+    assert_eq!(
+        api_keys.remove_for_client("owner").await.expect("remove"),
+        3
+    );
+
+    // One query, a transaction per key deleted (the key and its count), one to clear the flag.
+    assert_eq!(
+        log.names(),
+        [
+            "Query",
+            "TransactWriteItems",
+            "TransactWriteItems",
+            "TransactWriteItems",
+            "TransactWriteItems"
+        ]
+    );
+    assert!(!stores.has_legacy_api_keys("owner").await);
+    assert_eq!(
+        stores.api_keys().list_keys(None).await.expect("list"),
+        vec![legacy_key("legacy-key-bystander-000001", "bystander")]
+    );
+    assert!(stores.has_legacy_api_keys("bystander").await);
+}
+
+/// Adds `delta` to the client's key count directly, as a key that the index does not show yet
+/// would have (the index is eventually consistent; moto's is not, so the test makes the gap).
+async fn shift_key_count(keys_table: &str, client_id: &str, delta: i64) {
+    moto_dynamodb()
+        .await
+        .update_item()
+        .table_name(keys_table)
+        .key(
+            "key_sha256",
+            AttributeValue::S(format!("client#{client_id}")),
+        )
+        .update_expression("ADD key_count :delta")
+        .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
+        .send()
+        .await
+        .expect("the direct edit");
+}
+
+/// A key the index does not show yet is not removed, so the flag must stay set for the next
+/// token issue to remove it: the flag is cleared only when the consistent count reaches zero.
+#[tokio::test]
+async fn a_key_not_yet_in_the_index_keeps_the_flag_set_until_it_is_removed() {
+    let (stores, _, keys_table) = keys_of_two_clients(2).await;
+    shift_key_count(&keys_table, "owner", 1).await;
+
+    let removed = stores.api_keys().remove_for_client("owner").await;
+    assert_eq!(removed.expect("remove"), 2);
+    assert!(stores.has_legacy_api_keys("owner").await);
+
+    // The index catches up and shows nothing more: the next removal clears the flag.
+    shift_key_count(&keys_table, "owner", -1).await;
+    assert_eq!(
+        stores
+            .api_keys()
+            .remove_for_client("owner")
+            .await
+            .expect("remove"),
+        0
+    );
+    assert!(!stores.has_legacy_api_keys("owner").await);
+}
+
+/// Keys stored before counts existed are removed as well, and counting starts afresh after.
+#[tokio::test]
+async fn keys_from_before_counts_are_removed_and_counting_starts_again() {
+    let (stores, clients_table, keys_table) = keys_of_two_clients(0).await;
+    let old = legacy_key("legacy-key-owner-before-001", "owner");
+    moto_dynamodb()
+        .await
+        .put_item()
+        .table_name(&keys_table)
+        .item("key_sha256", AttributeValue::S(old.key_sha256.to_hex()))
+        .item("client_id", AttributeValue::S(old.client_id.clone()))
+        .item("created_at", AttributeValue::N(old.created_at.to_string()))
+        .send()
+        .await
+        .expect("an item as an older version wrote it");
+    edit_item(
+        &clients_table,
+        "owner",
+        "SET has_legacy_api_keys = :yes",
+        &[(":yes", AttributeValue::Bool(true))],
+    )
+    .await;
+
+    assert_eq!(
+        stores
+            .api_keys()
+            .remove_for_client("owner")
+            .await
+            .expect("remove"),
+        1
+    );
+    assert!(!stores.has_legacy_api_keys("owner").await);
+
+    let new = legacy_key("legacy-key-owner-after-0001", "owner");
+    stores.api_keys().import_key(&new).await.expect("import");
+    assert_eq!(
+        stores
+            .api_keys()
+            .list_keys(Some("owner"))
+            .await
+            .expect("list"),
+        vec![new]
+    );
+    assert_eq!(
+        stores
+            .api_keys()
+            .remove_for_client("owner")
+            .await
+            .expect("remove"),
+        1
+    );
+    assert!(!stores.has_legacy_api_keys("owner").await);
 }

@@ -1,12 +1,33 @@
 //! The SAM template's IAM grants are exactly the ones the README's permission table lists:
-//! each function's (action, resource) pairs, read from `infra/template.yaml`, against the rows
-//! between `<!-- iam-table:start -->` and `<!-- iam-table:end -->` in README.md. A grant added
-//! to the template without the README (or the other way round) fails here.
+//! each function's (action, resource, condition) triples, read from `infra/template.yaml`,
+//! against the rows between `<!-- iam-table:start -->` and `<!-- iam-table:end -->` in
+//! README.md. A grant added to the template without the README (or the other way round), or a
+//! condition narrowed or widened on one side only, fails here.
 
 use serde_norway::Value;
 use std::collections::BTreeSet;
 
-type Grants = BTreeSet<(String, String, String)>;
+/// (function, action, resource, condition); the condition as [`condition_text`] writes it.
+type Grants = BTreeSet<(String, String, String, String)>;
+
+/// A statement's `Condition` as one line: `Operator key: v1, v2` clauses, sorted, joined by
+/// `; `; `-` when there is none.
+fn condition_text(condition: &Value) -> String {
+    let Some(operators) = condition.as_mapping() else {
+        return "-".into();
+    };
+    let mut clauses = Vec::new();
+    for (operator, keys) in operators {
+        let operator = operator.as_str().expect("an operator is a string");
+        for (key, values) in keys.as_mapping().expect("a condition maps keys to values") {
+            let key = key.as_str().expect("a condition key is a string");
+            let values = strings(values, |v| v.as_str().expect("a string").to_string());
+            clauses.push(format!("{operator} {key}: {}", values.join(", ")));
+        }
+    }
+    clauses.sort();
+    clauses.join("; ")
+}
 
 fn repo_file(path: &str) -> String {
     let full = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
@@ -70,9 +91,15 @@ fn template_grants() -> Grants {
             for statement in policy["Statement"].as_sequence().unwrap() {
                 for statement in statements(statement) {
                     assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{function}");
+                    let condition = condition_text(&statement["Condition"]);
                     for action in strings(&statement["Action"], action) {
                         for resource in strings(&statement["Resource"], resource_name) {
-                            grants.insert((function.clone(), action.clone(), resource));
+                            grants.insert((
+                                function.clone(),
+                                action.clone(),
+                                resource,
+                                condition.clone(),
+                            ));
                         }
                     }
                 }
@@ -100,14 +127,22 @@ fn readme_grants() -> Grants {
             let cells: Vec<&str> = line.trim_matches('|').split('|').collect();
             assert_eq!(
                 cells.len(),
-                3,
-                "a row is | function | action | resource |: {line}"
+                4,
+                "a row is | function | action | resource | condition |: {line}"
             );
             let function = cell(cells[0]);
             let resource = cell(cells[2]);
+            let condition = cell(cells[3]);
             cells[1]
                 .split(',')
-                .map(|action| (function.clone(), cell(action), resource.clone()))
+                .map(|action| {
+                    (
+                        function.clone(),
+                        cell(action),
+                        resource.clone(),
+                        condition.clone(),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -126,8 +161,8 @@ fn every_function_has_exactly_the_grants_the_readme_lists() {
 }
 
 #[test]
-fn no_function_may_scan_delete_or_write_beyond_its_table() {
-    for (function, action, resource) in template_grants() {
+fn no_function_may_scan_or_delete_beyond_the_legacy_keys() {
+    for (function, action, resource, _) in template_grants() {
         assert!(
             !action.contains('*'),
             "{function}: wildcard action {action}"
@@ -136,10 +171,26 @@ fn no_function_may_scan_delete_or_write_beyond_its_table() {
             !resource.contains('*'),
             "{function}: wildcard resource {resource}"
         );
-        if function != "ClientTokenFunction" {
+        assert_ne!(action, "dynamodb:Scan", "{function} may scan {resource}");
+        if action == "dynamodb:DeleteItem" {
+            assert_eq!(
+                (function.as_str(), resource.as_str()),
+                ("ClientTokenFunction", "GetAtt ApiKeysTable.Arn")
+            );
+        }
+    }
+}
+
+/// A function that updates a client or a user names the attributes it may change: a token
+/// function must not be able to enable a client, change its secrets or re-enable a user.
+#[test]
+fn every_update_of_a_client_or_user_is_limited_to_named_attributes() {
+    for (function, action, resource, condition) in template_grants() {
+        let shared = resource.contains("ClientsTable") || resource.contains("UsersTable");
+        if action == "dynamodb:UpdateItem" && shared {
             assert!(
-                !matches!(action.as_str(), "dynamodb:Scan" | "dynamodb:DeleteItem"),
-                "{function} may {action} {resource}"
+                condition.contains("ForAllValues:StringEquals dynamodb:Attributes: "),
+                "{function} may update any attribute of {resource}: {condition}"
             );
         }
     }

@@ -1,28 +1,38 @@
 //! Legacy API keys in a DynamoDB table keyed by `key_sha256` (S, the hex SHA-256 of the key),
-//! with `client_id` (S) and `created_at` (N).
+//! with `client_id` (S) and `created_at` (N), and an index `by-client` on `client_id`.
 //!
 //! The authorizer's lookup is one strongly consistent `GetItem`, so a revoked key stops working
-//! at once. Listing and removing a client's keys scan the table: it only shrinks (no key is ever
-//! issued again, and every client that switches to OAuth loses its keys), so a scan stays cheap
-//! and no index has to be kept for the rare operations.
+//! at once. Removing a client's keys (the token function, on the client's first OAuth token)
+//! queries the index, never scans the table. An index is only eventually consistent: it may not
+//! show yet a key imported a moment ago. So each client also has a count of its keys, written in
+//! the same transaction as every key written or deleted, and its flag is cleared only in a
+//! transaction that finds that count at zero: a key the index missed keeps the flag set, and a
+//! later token issue removes it.
+//!
+//! The count is the item `client#<client_id>` in the same table with `key_count` (N): its key is
+//! never a hex hash (no lookup finds it) and it has no `client_id` (the index leaves it out).
+//! Keys imported before counts existed drive a count below zero when they are deleted; the
+//! clearing transaction deletes the count item, so it starts again from zero.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
-use super::clients::{NEXT_VERSION, still_at_version};
+use super::clients::NEXT_VERSION;
 use super::{
-    Item, backend, build_failed, condition_failed_at, get_consistent, n, on_condition_failed, s,
-    scan_all,
+    Item, backend, build_failed, condition_failed_at, get_consistent, n, query_all, s, scan_all,
 };
 use crate::domain::{LegacyApiKey, SecretHash};
 use crate::store::{
     ApiKeyReader, ApiKeyRemover, ApiKeyStore, MAX_FLAG_ATTEMPTS, StoreError, sort_keys,
 };
 
-/// DynamoDB accepts at most 100 actions in one transaction.
-const MAX_TRANSACTION_ITEMS: usize = 100;
+/// The index of a client's keys, as `infra/template.yaml` declares it.
+pub const API_KEYS_BY_CLIENT_INDEX: &str = "by-client";
+
+/// The prefix of a count item's `key_sha256`: `#` never occurs in a hex hash.
+const COUNT_ITEM_PREFIX: &str = "client#";
 
 pub struct DynamoDbApiKeyStore {
     client: DynamoClient,
@@ -43,87 +53,126 @@ impl DynamoDbApiKeyStore {
         }
     }
 
-    async fn scan(&self, client_id: Option<&str>) -> Result<Vec<LegacyApiKey>, StoreError> {
-        let mut scan = self.client.scan().table_name(&self.keys_table);
-        if let Some(id) = client_id {
-            scan = scan
-                .filter_expression("client_id = :client_id")
-                .expression_attribute_values(":client_id", s(id));
-        }
+    /// A client's keys, from the index (eventually consistent: see the module docs).
+    async fn keys_of(&self, client_id: &str) -> Result<Vec<LegacyApiKey>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.keys_table)
+            .index_name(API_KEYS_BY_CLIENT_INDEX)
+            .key_condition_expression("client_id = :client_id")
+            .expression_attribute_values(":client_id", s(client_id));
+        let mut keys = query_all(query, from_item).await?;
+        sort_keys(&mut keys);
+        Ok(keys)
+    }
+
+    /// Every key of every client (the count items left out).
+    async fn all_keys(&self) -> Result<Vec<LegacyApiKey>, StoreError> {
+        let scan = self
+            .client
+            .scan()
+            .table_name(&self.keys_table)
+            .filter_expression("attribute_exists(client_id)");
         let mut keys = scan_all(scan, from_item).await?;
         sort_keys(&mut keys);
         Ok(keys)
     }
 
-    /// The client's version and flag, read consistently; `None` when the client is gone.
-    async fn flag_and_version(&self, client_id: &str) -> Result<Option<(bool, u64)>, StoreError> {
-        let output = self
+    /// Adds `delta` to the client's key count (creating the count item at need).
+    fn count_change(&self, client_id: &str, delta: i64) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.keys_table)
+            .key("key_sha256", s(count_item_key(client_id)))
+            .update_expression("ADD key_count :delta")
+            .expression_attribute_values(":delta", n(delta))
+            .build()
+            .map_err(build_failed)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Deletes one key of `client_id` and counts it off, in one transaction; false when the key
+    /// was already gone (revoked, or removed by a concurrent removal).
+    async fn delete_counted(
+        &self,
+        client_id: &str,
+        key_sha256: &SecretHash,
+    ) -> Result<bool, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.keys_table)
+            .key("key_sha256", s(key_sha256.to_hex()))
+            .condition_expression("client_id = :client_id")
+            .expression_attribute_values(":client_id", s(client_id))
+            .build()
+            .map_err(build_failed)?;
+        let result = self
             .client
-            .get_item()
-            .table_name(&self.clients_table)
-            .key("client_id", s(client_id))
-            .projection_expression("has_legacy_api_keys, version")
-            .consistent_read(true)
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(delete).build())
+            .transact_items(self.count_change(client_id, -1)?)
             .send()
-            .await
-            .map_err(|e| backend(e.into_service_error()))?;
-        let Some(item) = output.item() else {
-            return Ok(None);
-        };
-        let flag = matches!(
-            item.get("has_legacy_api_keys"),
-            Some(AttributeValue::Bool(true))
-        );
-        let version = match item.get("version") {
-            None => 0,
-            Some(v) => v.as_n().ok().and_then(|v| v.parse().ok()).ok_or_else(|| {
-                StoreError::Backend(format!("client {client_id:?}: corrupt version"))
-            })?,
-        };
-        Ok(Some((flag, version)))
-    }
-
-    /// Deletes every key of the client (up to 100 per transaction); returns how many.
-    async fn delete_keys(&self, client_id: &str) -> Result<usize, StoreError> {
-        let keys = self.scan(Some(client_id)).await?;
-        for chunk in keys.chunks(MAX_TRANSACTION_ITEMS) {
-            let mut deletes = Vec::with_capacity(chunk.len());
-            for key in chunk {
-                let delete = Delete::builder()
-                    .table_name(&self.keys_table)
-                    .key("key_sha256", s(key.key_sha256.to_hex()))
-                    .build()
-                    .map_err(build_failed)?;
-                deletes.push(TransactWriteItem::builder().delete(delete).build());
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let e = e.into_service_error();
+                if condition_failed_at(&e, 0) {
+                    Ok(false)
+                } else {
+                    Err(backend(e))
+                }
             }
-            self.client
-                .transact_write_items()
-                .set_transact_items(Some(deletes))
-                .send()
-                .await
-                .map_err(|e| backend(e.into_service_error()))?;
         }
-        Ok(keys.len())
     }
 
-    /// Clears the flag if the client is still at `version`: [`StoreError::Conflict`] when a
-    /// write (an import, say) came since it was read.
-    async fn clear_flag(&self, client_id: &str, version: u64) -> Result<(), StoreError> {
-        self.client
-            .update_item()
+    /// Clears the client's flag in a transaction that also finds its key count at zero (and
+    /// deletes the count item). [`StoreError::Conflict`] when keys are counted still: imported
+    /// since the query, or not in the index yet. A client that is gone, or has no flag to
+    /// clear, is left as it is.
+    async fn clear_flag_if_no_keys(&self, client_id: &str) -> Result<(), StoreError> {
+        let count = Delete::builder()
+            .table_name(&self.keys_table)
+            .key("key_sha256", s(count_item_key(client_id)))
+            .condition_expression("attribute_not_exists(key_count) OR key_count <= :zero")
+            .expression_attribute_values(":zero", n(0))
+            .build()
+            .map_err(build_failed)?;
+        let flag = Update::builder()
             .table_name(&self.clients_table)
             .key("client_id", s(client_id))
             .update_expression(format!("SET has_legacy_api_keys = :no, {NEXT_VERSION}"))
-            .condition_expression(still_at_version(version))
+            .condition_expression("has_legacy_api_keys = :yes")
             .expression_attribute_values(":no", AttributeValue::Bool(false))
-            .expression_attribute_values(":read", n(version))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(build_failed)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(count).build())
+            .transact_items(TransactWriteItem::builder().update(flag).build())
             .send()
-            .await
-            .map_err(|e| on_condition_failed(e.into_service_error(), StoreError::Conflict))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = e.into_service_error();
+                if condition_failed_at(&e, 0) {
+                    Err(StoreError::Conflict)
+                } else if condition_failed_at(&e, 1) {
+                    Ok(())
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
     }
+}
+
+fn count_item_key(client_id: &str) -> String {
+    format!("{COUNT_ITEM_PREFIX}{client_id}")
 }
 
 fn to_item(key: &LegacyApiKey) -> Item {
@@ -162,8 +211,8 @@ impl ApiKeyReader for DynamoDbApiKeyStore {
 
 #[async_trait]
 impl ApiKeyStore for DynamoDbApiKeyStore {
-    /// One transaction: the key (only if its hash is new) and the client's flag (only if the
-    /// client exists).
+    /// One transaction: the key (only if its hash is new), one more on the client's key count,
+    /// and the client's flag (only if the client exists).
     async fn import_key(&self, key: &LegacyApiKey) -> Result<(), StoreError> {
         let put = Put::builder()
             .table_name(&self.keys_table)
@@ -185,6 +234,7 @@ impl ApiKeyStore for DynamoDbApiKeyStore {
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(self.count_change(&key.client_id, 1)?)
             .transact_items(TransactWriteItem::builder().update(flag).build())
             .send()
             .await;
@@ -192,7 +242,7 @@ impl ApiKeyStore for DynamoDbApiKeyStore {
             Ok(_) => Ok(()),
             Err(e) => {
                 let e = e.into_service_error();
-                if condition_failed_at(&e, 1) {
+                if condition_failed_at(&e, 2) {
                     Err(StoreError::NotFound)
                 } else if condition_failed_at(&e, 0) {
                     Err(StoreError::AlreadyExists)
@@ -204,38 +254,38 @@ impl ApiKeyStore for DynamoDbApiKeyStore {
     }
 
     async fn list_keys(&self, client_id: Option<&str>) -> Result<Vec<LegacyApiKey>, StoreError> {
-        self.scan(client_id).await
+        match client_id {
+            Some(client_id) => self.keys_of(client_id).await,
+            None => self.all_keys().await,
+        }
     }
 
+    /// Reads the key for its client, then deletes it and counts it off in one transaction.
     async fn revoke_key(&self, key_sha256: &SecretHash) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.keys_table)
-            .key("key_sha256", s(key_sha256.to_hex()))
-            .condition_expression("attribute_exists(key_sha256)")
-            .send()
-            .await
-            .map_err(|e| on_condition_failed(e.into_service_error(), StoreError::NotFound))?;
-        Ok(())
+        let key = self.find(key_sha256).await?.ok_or(StoreError::NotFound)?;
+        if self.delete_counted(&key.client_id, key_sha256).await? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 }
 
 #[async_trait]
 impl ApiKeyRemover for DynamoDbApiKeyStore {
-    /// Reads the client's version, deletes the keys, and only then clears the flag, on condition
-    /// that the version is unchanged: a key imported after the read (which the scan may have
-    /// missed) bumps the version, so its flag stays set. A failure part-way, or conflicts on
-    /// every attempt, leave the flag set and the next token issue tries again.
+    /// Deletes the keys the index shows, each counted off, then clears the flag once the count
+    /// says no key is left. A key the index did not show yet, or one imported meanwhile, keeps
+    /// the flag set after a few attempts, and the next token issue tries again; so does a
+    /// failure part-way.
     async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError> {
         let mut removed = 0;
         for _ in 0..MAX_FLAG_ATTEMPTS {
-            let read = self.flag_and_version(client_id).await?;
-            removed += self.delete_keys(client_id).await?;
-            let Some((true, version)) = read else {
-                // The client is gone, or holds no flag to clear.
-                return Ok(removed);
-            };
-            match self.clear_flag(client_id, version).await {
+            for key in self.keys_of(client_id).await? {
+                if self.delete_counted(client_id, &key.key_sha256).await? {
+                    removed += 1;
+                }
+            }
+            match self.clear_flag_if_no_keys(client_id).await {
                 Ok(()) => return Ok(removed),
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e),
@@ -243,7 +293,8 @@ impl ApiKeyRemover for DynamoDbApiKeyStore {
         }
         tracing::warn!(
             client_id,
-            "the client kept changing while its legacy keys were removed; its flag stays set"
+            "legacy keys are still counted for the client (imported meanwhile, or not yet in \
+             the index); its flag stays set and a later token issue retries"
         );
         Ok(removed)
     }

@@ -16,7 +16,7 @@ use crate::store::{
 
 /// The condition that the stored client is still at `version`; an item without the attribute
 /// is at version 0. Uses the placeholder `:read`.
-pub(super) fn still_at_version(version: u64) -> &'static str {
+fn still_at_version(version: u64) -> &'static str {
     if version == 0 {
         "attribute_exists(client_id) AND (attribute_not_exists(version) OR version = :read)"
     } else {

@@ -9,7 +9,7 @@ mod clients;
 mod sessions;
 mod users;
 
-pub use api_keys::DynamoDbApiKeyStore;
+pub use api_keys::{API_KEYS_BY_CLIENT_INDEX, DynamoDbApiKeyStore};
 pub use clients::DynamoDbClientStore;
 pub use sessions::DynamoDbSessionStore;
 pub use users::{DynamoDbUserStore, USERS_BY_LABELPARTNER_INDEX};
