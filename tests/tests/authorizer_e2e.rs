@@ -235,3 +235,91 @@ async fn the_built_authorizer_lets_an_end_user_reach_only_its_own_paths() {
     assert!(!decide(&access_token, "/v1/labelpartners/lp-e2e/accounts"));
     assert!(!decide(&id_token, &own), "an id_token is no access token");
 }
+
+/// The `iat` of a JWT, read without verifying it (the authorizer under test verifies).
+fn issued_at(jwt: &str) -> i64 {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).expect("a JWT has a payload");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims");
+    claims["iat"].as_i64().expect("a numeric iat")
+}
+
+fn is_authorized(endpoint: &str, token: &str) -> bool {
+    let (ok, out) = invoke(endpoint, &event_with_token(Shape::HttpApiV2, token));
+    assert!(ok, "{out}");
+    let response: Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|_| panic!("not JSON: {out}"));
+    response["isAuthorized"].as_bool().expect("isAuthorized")
+}
+
+/// Waits until the wall clock has reached `second` (Unix seconds).
+async fn until_second(second: i64) {
+    while now_unix() < second {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// `authctl client revoke-tokens` (its library call, with the cut-off one second after the old
+/// token's `iat`): the built authorizer refuses the token issued before, and allows one issued
+/// after, while the client stays enabled.
+#[tokio::test]
+async fn the_built_authorizer_refuses_a_clients_tokens_issued_before_revoke_tokens() {
+    use token_service::admin::clients::revoke_tokens;
+    let endpoint = lambda_endpoint();
+    let issued = registered("e2e-revoked").await;
+    let before = token(&endpoint, &issued).await;
+    assert!(is_authorized(&endpoint, &before));
+
+    let cut_off = issued_at(&before) + 1;
+    let store = SqliteStore::open(required_env("E2E_SQLITE_PATH")).unwrap();
+    revoke_tokens(&store, &issued.client.client_id, cut_off)
+        .await
+        .unwrap();
+    assert!(
+        !is_authorized(&endpoint, &before),
+        "a token from before the cut-off"
+    );
+
+    until_second(cut_off).await;
+    let after = token(&endpoint, &issued).await;
+    assert!(issued_at(&after) >= cut_off);
+    assert!(
+        is_authorized(&endpoint, &after),
+        "a token from after the cut-off"
+    );
+}
+
+/// `authctl user revoke-tokens`: the built authorizer refuses the end user's earlier token.
+#[tokio::test]
+async fn the_built_authorizer_refuses_a_users_tokens_issued_before_revoke_tokens() {
+    use token_service::store::UserStore;
+    let endpoint = lambda_endpoint();
+    let (access_token, _, user_id) = user_tokens(&endpoint).await;
+    let own_path = |token: &str| {
+        let mut e = event_with_token(Shape::HttpApiV2, token);
+        set_route(
+            Shape::HttpApiV2,
+            &mut e,
+            "GET",
+            &format!("/v2/users/{user_id}/devices"),
+        );
+        let (ok, out) = invoke(&endpoint, &e);
+        assert!(ok, "{out}");
+        serde_json::from_str::<Value>(out.trim()).unwrap()["isAuthorized"]
+            .as_bool()
+            .unwrap()
+    };
+    assert!(own_path(&access_token));
+
+    let store = SqliteStore::open(required_env("E2E_SQLITE_PATH")).unwrap();
+    store
+        .revoke_tokens(&user_id, issued_at(&access_token) + 1)
+        .await
+        .unwrap();
+    assert!(!own_path(&access_token), "a token from before the cut-off");
+}
