@@ -90,43 +90,45 @@ async fn ensure_created(
     created
 }
 
-/// The API-key table as `infra/template.yaml` declares it: `key_sha256`, and the index of a
-/// client's keys.
-async fn ensure_api_keys_table(client: &aws_sdk_dynamodb::Client, table: &str) {
-    let by_client = GlobalSecondaryIndex::builder()
-        .index_name(API_KEYS_BY_CLIENT_INDEX)
-        .key_schema(key_element("client_id", KeyType::Hash))
+/// A global secondary index projecting every attribute, keyed by `hash` (and `range`).
+fn index(name: &str, hash: &str, range: Option<&str>) -> GlobalSecondaryIndex {
+    let mut index = GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key_element(hash, KeyType::Hash))
         .projection(
             Projection::builder()
                 .projection_type(ProjectionType::All)
                 .build(),
-        )
+        );
+    if let Some(range) = range {
+        index = index.key_schema(key_element(range, KeyType::Range));
+    }
+    index
         .build()
-        .unwrap_or_else(|e| panic!("index: {e}"));
+        .unwrap_or_else(|e| panic!("index {name}: {e}"))
+}
+
+/// The API-key table as `infra/template.yaml` declares it: `key_sha256`, and the index of a
+/// client's keys.
+async fn ensure_api_keys_table(client: &aws_sdk_dynamodb::Client, table: &str) {
     let request = client
         .create_table()
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(string_attribute("key_sha256"))
         .attribute_definitions(string_attribute("client_id"))
         .key_schema(key_element("key_sha256", KeyType::Hash))
-        .global_secondary_indexes(by_client);
+        .global_secondary_indexes(index(API_KEYS_BY_CLIENT_INDEX, "client_id", None));
     ensure_created(client, table, request).await;
 }
 
 /// The users table as `infra/template.yaml` declares it: `pk`, and the index listing a
 /// labelpartner's users by e-mail.
 async fn ensure_users_table(client: &aws_sdk_dynamodb::Client, table: &str) {
-    let by_labelpartner = GlobalSecondaryIndex::builder()
-        .index_name(USERS_BY_LABELPARTNER_INDEX)
-        .key_schema(key_element("labelpartner", KeyType::Hash))
-        .key_schema(key_element("email_normalized", KeyType::Range))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .unwrap_or_else(|e| panic!("index: {e}"));
+    let by_labelpartner = index(
+        USERS_BY_LABELPARTNER_INDEX,
+        "labelpartner",
+        Some("email_normalized"),
+    );
     let request = client
         .create_table()
         .billing_mode(BillingMode::PayPerRequest)

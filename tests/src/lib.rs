@@ -6,6 +6,8 @@ use std::time::Duration;
 
 pub mod dynamodb;
 pub mod e2e_store;
+pub mod sent_requests;
+pub mod template;
 
 /// The variable, or a panic that says how to get it.
 pub fn required_env(name: &str) -> String {

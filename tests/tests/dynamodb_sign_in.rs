@@ -16,6 +16,8 @@ use token_service::testing::conformance::SignInStoresUnderTest;
 use token_service::testing::{cheap_hasher, started_session, unique_name, user};
 
 use integration_tests::dynamodb::{SESSIONS_TTL_ATTRIBUTE, moto_dynamodb, moto_sign_in_stores};
+use integration_tests::sent_requests::SentRequests;
+use integration_tests::template::grant;
 
 const LABELPARTNER: &str = "acme";
 const CLIENT_ID: &str = "app-client";
@@ -564,4 +566,44 @@ async fn on_dynamodb_reuse_of_a_rotated_token_revokes_the_family() {
         .unwrap()
         .unwrap();
     assert!(session.revoked_at.is_some());
+}
+
+/// Finding 6: every write of the user-token function's users port ([`UserAccounts`]) stays
+/// inside the template's IAM conditions on the users table (moto does not enforce them; AWS
+/// would deny the request, and a sign-in would fail).
+#[tokio::test]
+async fn the_user_token_functions_updates_stay_inside_its_iam_conditions() {
+    let t = fresh_tables().await;
+    let ann = user(LABELPARTNER, "ann@example.org").build();
+    t.users.create_user(&ann).await.expect("create_user");
+    let sent = SentRequests::default();
+    let logged = DynamoDbUserStore::new(sent.dynamodb_client().await, &t.users_table);
+    let accounts: &dyn UserAccounts = &logged;
+
+    accounts
+        .record_login_failure(&ann.user_id, NOW)
+        .await
+        .expect("record_login_failure");
+    accounts
+        .reset_login_failures(&ann.user_id)
+        .await
+        .expect("reset_login_failures");
+    let rehash = cheap_hasher().hash("correct horse battery").expect("hash");
+    for expected in [true, false] {
+        let upgraded = accounts
+            .upgrade_password_hash(&ann.user_id, &ann.password_hash, &rehash)
+            .await;
+        assert_eq!(upgraded.expect("upgrade_password_hash"), expected);
+    }
+
+    let users_grant = grant(
+        "UserTokenFunction",
+        "dynamodb:UpdateItem",
+        "GetAtt UsersTable.Arn",
+    );
+    let updates = sent.updates();
+    assert_eq!(updates.len(), 4, "{updates:?}");
+    for update in &updates {
+        update.assert_allowed_by(&users_grant);
+    }
 }

@@ -4,12 +4,8 @@
 //! and a new run starts from an empty table even when moto keeps the tables of earlier runs); the
 //! API-key suite asserts whole listings, so each of its tests gets tables of its own.
 
-use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use token_service::domain::Client;
 use token_service::store::dynamodb::DynamoDbApiKeyStore;
 use token_service::store::{ApiKeyRemover, StoreError};
@@ -18,7 +14,8 @@ use token_service::testing::conformance::{StoresUnderTest, legacy_key};
 use token_service::testing::{client, unique_name};
 
 use integration_tests::dynamodb::{moto_dynamodb, moto_dynamodb_stores};
-use integration_tests::moto_sdk_config;
+use integration_tests::sent_requests::SentRequests;
+use integration_tests::template::grant;
 
 /// Both stores over tables named `clients_table` and `api_keys_table`, created if missing.
 async fn stores_over(clients_table: &str, api_keys_table: &str) -> StoresUnderTest {
@@ -176,53 +173,6 @@ async fn a_client_item_without_a_version_updates_at_version_zero() {
     );
 }
 
-/// The names of the DynamoDB operations an SDK client sent, in order.
-#[derive(Debug, Clone, Default)]
-struct OperationLog(Arc<Mutex<Vec<String>>>);
-
-impl OperationLog {
-    fn names(&self) -> Vec<String> {
-        self.0.lock().expect("the log").clone()
-    }
-}
-
-impl Intercept for OperationLog {
-    fn name(&self) -> &'static str {
-        "OperationLog"
-    }
-
-    fn read_before_serialization(
-        &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if let Some(operation) = cfg.load::<Metadata>() {
-            self.0
-                .lock()
-                .expect("the log")
-                .push(operation.name().to_string());
-        }
-        Ok(())
-    }
-}
-
-/// An API-key adapter over the tables whose SDK client logs every operation it sends.
-async fn logged_api_keys(
-    clients_table: &str,
-    keys_table: &str,
-) -> (DynamoDbApiKeyStore, OperationLog) {
-    let log = OperationLog::default();
-    let config = aws_sdk_dynamodb::config::Builder::from(&moto_sdk_config().await)
-        .interceptor(log.clone())
-        .build();
-    let client = aws_sdk_dynamodb::Client::from_conf(config);
-    (
-        DynamoDbApiKeyStore::new(client, keys_table, clients_table),
-        log,
-    )
-}
-
 /// Two clients' keys in fresh tables: `owner` with `owned` keys, `bystander` with one.
 async fn keys_of_two_clients(owned: usize) -> (StoresUnderTest, String, String) {
     let (clients_table, keys_table) = (unique_name("clients"), unique_name("api-keys"));
@@ -243,12 +193,23 @@ async fn keys_of_two_clients(owned: usize) -> (StoresUnderTest, String, String) 
     (stores, clients_table, keys_table)
 }
 
+/// Removes the owner's keys as a token issue does: how many went, and whether its flag is set.
+async fn remove_owners_keys(stores: &StoresUnderTest) -> (usize, bool) {
+    let removed = stores.api_keys().remove_for_client("owner").await;
+    (
+        removed.expect("remove"),
+        stores.has_legacy_api_keys("owner").await,
+    )
+}
+
 /// Finding 7: a token request that removes a client's keys reads the client's index, never the
 /// whole table, however many keys other clients hold.
 #[tokio::test]
 async fn removing_a_clients_keys_queries_its_index_and_never_scans_the_table() {
     let (stores, clients_table, keys_table) = keys_of_two_clients(3).await;
-    let (api_keys, log) = logged_api_keys(&clients_table, &keys_table).await;
+    let sent = SentRequests::default();
+    let api_keys =
+        DynamoDbApiKeyStore::new(sent.dynamodb_client().await, &keys_table, &clients_table);
 
     assert_eq!(
         api_keys.remove_for_client("owner").await.expect("remove"),
@@ -257,7 +218,7 @@ async fn removing_a_clients_keys_queries_its_index_and_never_scans_the_table() {
 
     // One query, a transaction per key deleted (the key and its count), one to clear the flag.
     assert_eq!(
-        log.names(),
+        sent.operations(),
         [
             "Query",
             "TransactWriteItems",
@@ -299,21 +260,11 @@ async fn a_key_not_yet_in_the_index_keeps_the_flag_set_until_it_is_removed() {
     let (stores, _, keys_table) = keys_of_two_clients(2).await;
     shift_key_count(&keys_table, "owner", 1).await;
 
-    let removed = stores.api_keys().remove_for_client("owner").await;
-    assert_eq!(removed.expect("remove"), 2);
-    assert!(stores.has_legacy_api_keys("owner").await);
+    assert_eq!(remove_owners_keys(&stores).await, (2, true));
 
     // The index catches up and shows nothing more: the next removal clears the flag.
     shift_key_count(&keys_table, "owner", -1).await;
-    assert_eq!(
-        stores
-            .api_keys()
-            .remove_for_client("owner")
-            .await
-            .expect("remove"),
-        0
-    );
-    assert!(!stores.has_legacy_api_keys("owner").await);
+    assert_eq!(remove_owners_keys(&stores).await, (0, false));
 }
 
 /// Keys stored before counts existed are removed as well, and counting starts afresh after.
@@ -339,15 +290,7 @@ async fn keys_from_before_counts_are_removed_and_counting_starts_again() {
     )
     .await;
 
-    assert_eq!(
-        stores
-            .api_keys()
-            .remove_for_client("owner")
-            .await
-            .expect("remove"),
-        1
-    );
-    assert!(!stores.has_legacy_api_keys("owner").await);
+    assert_eq!(remove_owners_keys(&stores).await, (1, false));
 
     let new = legacy_key("legacy-key-owner-after-0001", "owner");
     stores.api_keys().import_key(&new).await.expect("import");
@@ -359,13 +302,34 @@ async fn keys_from_before_counts_are_removed_and_counting_starts_again() {
             .expect("list"),
         vec![new]
     );
-    assert_eq!(
-        stores
-            .api_keys()
-            .remove_for_client("owner")
-            .await
-            .expect("remove"),
-        1
+    assert_eq!(remove_owners_keys(&stores).await, (1, false));
+}
+
+/// Finding 6: what the token function writes when it removes a client's keys stays inside the
+/// template's IAM conditions for it (moto does not enforce them; AWS would deny the request).
+#[tokio::test]
+async fn the_token_functions_updates_stay_inside_its_iam_conditions() {
+    let (_, clients_table, keys_table) = keys_of_two_clients(2).await;
+    let sent = SentRequests::default();
+    let api_keys =
+        DynamoDbApiKeyStore::new(sent.dynamodb_client().await, &keys_table, &clients_table);
+    api_keys.remove_for_client("owner").await.expect("remove");
+
+    let on = |table: &str| grant("ClientTokenFunction", "dynamodb:UpdateItem", table);
+    let (clients_grant, keys_grant) =
+        (on("GetAtt ClientsTable.Arn"), on("GetAtt ApiKeysTable.Arn"));
+    let updates = sent.updates();
+    assert!(
+        updates.iter().any(|u| u.table == clients_table),
+        "{updates:?}"
     );
-    assert!(!stores.has_legacy_api_keys("owner").await);
+    assert!(updates.iter().any(|u| u.table == keys_table), "{updates:?}");
+    for update in &updates {
+        if update.table == clients_table {
+            update.assert_allowed_by(&clients_grant);
+        } else {
+            assert_eq!(update.table, keys_table);
+            update.assert_allowed_by(&keys_grant);
+        }
+    }
 }
