@@ -6,7 +6,7 @@
 //
 // Prints human-readable lines on stderr and one JSON result line on stdout (run.sh tabulates it).
 import { execFileSync, spawn } from 'node:child_process';
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -29,7 +29,9 @@ if (!['post', 'basic'].includes(opt.auth)) throw new Error(`--auth must be post 
 const log = (...args) => console.error(...args);
 
 // ---- the server, in production mode, in a process of its own
-const server = spawn(process.execPath, [new URL('server.mjs', import.meta.url).pathname, opt.alg], {
+// SERVER_NODE_ARGS reaches only the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const server = spawn(process.execPath, [...nodeArgs, new URL('server.mjs', import.meta.url).pathname, opt.alg], {
   env: { ...process.env, NODE_ENV: 'production' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -106,6 +108,19 @@ function serverCpu() {
   const ticks = Number(fields[11]) + Number(fields[12]);
   return { ns, ticks, threads: readdirSync(`/proc/${pid}/task`).length };
 }
+// The signature alone, same key type, same machine and moment: the floor any server pays per token.
+function bareSignUs(alg, count) {
+  const { privateKey } = alg === 'RS256'
+    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const input = Buffer.alloc(300, 'a');
+  const once = () => sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  for (let i = 0; i < 100; i += 1) once();
+  const t = process.cpuUsage();
+  for (let i = 0; i < count; i += 1) once();
+  const { user, system } = process.cpuUsage(t);
+  return (user + system) / count;
+}
 const vmHwmKb = () => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB/m)[1]);
 
 try {
@@ -143,10 +158,13 @@ try {
     peak_rss_mb: vmHwmKb() / 1024,
     server_threads: after.threads,
   };
+  stopServer();
+  result.bare_sign_us = bareSignUs(opt.alg, opt.alg === 'RS256' ? 1000 : 10000);
   log(`${N} tokens in ${wallS.toFixed(2)} s: ${result.tokens_per_s.toFixed(0)} tokens/s; server CPU `
     + `${result.cpu_us_per_token.toFixed(1)} µs/token (schedstat, ${after.threads} threads), `
     + `${result.cpu_us_per_token_ticks.toFixed(1)} µs/token (utime+stime at ${CLK_TCK} Hz); `
-    + `VmHWM ${result.peak_rss_mb.toFixed(1)} MB`);
+    + `VmHWM ${result.peak_rss_mb.toFixed(1)} MB; bare node:crypto ${opt.alg} signature `
+    + `${result.bare_sign_us.toFixed(1)} µs`);
   console.log(JSON.stringify(result));
 } finally {
   agent.destroy();
