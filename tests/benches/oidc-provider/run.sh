@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # node-oidc-provider's CPU per client_credentials token, RS256 then ES256, as a markdown table.
-#   tests/benches/oidc-provider/run.sh            (REQUESTS=10000 WARMUP=1000 CONCURRENCY=4 AUTHS="post basic")
+#   tests/benches/oidc-provider/run.sh            (REQUESTS=10000 WARMUP=5000 CONCURRENCY=4 AUTHS="post basic")
 set -euo pipefail
 cd "$(dirname "$0")"
 
 REQUESTS=${REQUESTS:-10000}
-WARMUP=${WARMUP:-1000}
+WARMUP=${WARMUP:-5000}
 CONCURRENCY=${CONCURRENCY:-4}
 AUTHS=${AUTHS:-post basic}
 NODE=${NODE:-node}   # another runtime for load and server, e.g. a Node 22 binary
