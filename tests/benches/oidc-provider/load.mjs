@@ -153,6 +153,7 @@ try {
     alg: opt.alg,
     auth: `client_secret_${opt.auth}`,
     requests: N,
+    warmup: WARMUP,
     concurrency: CONCURRENCY,
     cpu_us_per_token: (after.ns - before.ns) / 1e3 / N,
     cpu_us_per_token_ticks: ((after.ticks - before.ticks) * 1e6) / CLK_TCK / N,

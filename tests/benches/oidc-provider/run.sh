@@ -26,7 +26,7 @@ done
 printf '%s\n' "${results[@]}" | "$NODE" -e '
   const rows = require("fs").readFileSync(0, "utf8").trim().split("\n").map(JSON.parse);
   const r = rows[0];
-  console.log(`\n${r.requests} tokens per row after a warm-up, ${r.concurrency} keep-alive connections, ${r.node}, ` +
+  console.log(`\n${r.requests} tokens per row after ${r.warmup} warm-up requests, ${r.concurrency} keep-alive connections, ${r.node}, ` +
     `server CPU from /proc/<pid>/task/*/schedstat (utime+stime in brackets)\n`);
   console.log("| server | alg | client auth | CPU µs per token | tokens/s | peak RSS MB | bare signature µs |");
   console.log("|---|---|---|---|---|---|---|");
