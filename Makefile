@@ -56,6 +56,12 @@ bench: tools ## criterion benchmarks and the authorizer cold start
 	cargo build --profile bench -p authorizer
 	$(VENV)/bin/python functions/authorizer/scripts/cold_start.py $(TARGET_DIR)/release/authorizer --runs 30
 
+# The same machine's figures for node-oidc-provider, to compare with ours in one run. Needs Node 20+
+# and npm; installs from the bench's lock file into its (git-ignored) node_modules.
+.PHONY: bench-oidc-provider
+bench-oidc-provider: ## node-oidc-provider 9's server CPU per client_credentials token (RS256, ES256)
+	tests/benches/oidc-provider/run.sh
+
 FUZZ_SECONDS ?= 60
 CARGO_FUZZ := $(TOOLS)/cargo/bin/cargo-fuzz
 
