@@ -1,17 +1,17 @@
 //! `make bench`: the client_credentials hot path, piece by piece and whole.
 //! - client authentication (SHA-256 + constant-time compare, and with the SQLite lookup);
 //! - the bare signature per algorithm (the floor) and token minting per algorithm;
-//! - the whole in-process request through the function's handler (`lambda_http` request in,
-//!   response out), with the SQLite store.
+//! - the whole in-process request through the function's handler, from the API Gateway event's
+//!   JSON to the response's, with the SQLite store.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use lambda_http::{Body, Request};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 use token_service::admin::clients::{NewClient, register};
 use token_service::domain::client::Client;
 use token_service::domain::time::now_unix;
+use token_service::entrypoints::proxy::ProxyResponse;
 use token_service::entrypoints::token::handle_token_request;
 use token_service::keys::{KeySet, SigningAlgorithm};
 use token_service::oauth::TokenEndpoint;
@@ -20,7 +20,8 @@ use token_service::oauth::client_auth::{
 };
 use token_service::store::ClientStore;
 use token_service::store::sqlite::SqliteStore;
-use token_service::testing::{FORM_URLENCODED, TokenForm, key_cache, key_document};
+use token_service::testing::proxy_events::form_post_event;
+use token_service::testing::{TokenForm, key_cache, key_document};
 use token_service::tokens::{TokenSettings, mint_access_token};
 
 const ALGORITHMS: [SigningAlgorithm; 3] = [
@@ -121,6 +122,7 @@ fn whole_request(c: &mut Criterion) {
     let body = TokenForm::credentials(&client.client_id, &secret)
         .grant_type("client_credentials")
         .encode();
+    let event = form_post_event("/v1/token", &body, false).into_bytes();
     let mut group = c.benchmark_group("client_credentials_request");
     for alg in ALGORITHMS {
         let keys = key_cache(alg);
@@ -128,15 +130,10 @@ fn whole_request(c: &mut Criterion) {
         let endpoint = TokenEndpoint::new(store.clone(), keys, settings());
         group.bench_function(BenchmarkId::from_parameter(alg), |b| {
             b.to_async(&rt).iter(|| async {
-                let request: Request = lambda_http::http::Request::builder()
-                    .method("POST")
-                    .uri("https://auth.example.com/v1/token")
-                    .header("content-type", FORM_URLENCODED)
-                    .body(Body::Text(body.clone()))
-                    .expect("request");
+                let request = serde_json::from_slice(&event).expect("a proxy event");
                 let response = handle_token_request(&endpoint, request).await;
-                assert_eq!(response.status(), 200);
-                response
+                assert_eq!(response.status, 200);
+                serde_json::to_vec(&ProxyResponse(response)).expect("a proxy response")
             })
         });
     }

@@ -1,5 +1,5 @@
-//! What every entrypoint answers, framework-neutral ([`HttpResponse`]; the entrypoints translate
-//! it for `lambda_http`), and the HTTP syntax rules the logic shares.
+//! What every entrypoint answers, framework-neutral ([`HttpResponse`]; the entrypoints write it
+//! as an API Gateway proxy response), and the HTTP syntax rules the logic shares.
 
 use serde::Serialize;
 

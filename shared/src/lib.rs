@@ -13,8 +13,8 @@
 //! - [`http`]: the framework-neutral response every entrypoint returns; [`private_file`]:
 //!   owner-only local files for secrets; [`log_safe`]: attacker-supplied values capped and
 //!   escaped for a log line;
-//! - [`entrypoints`]: the one translation layer between API Gateway (via `lambda_http` and
-//!   `lambda_runtime`) and the logic above;
+//! - [`entrypoints`]: the one translation layer between the Lambda runtime (API Gateway proxy
+//!   and authorizer events) and the logic above;
 //! - `testing` (feature `test-support`): builders and doubles shared by every test crate.
 
 pub mod admin;

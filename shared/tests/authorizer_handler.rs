@@ -981,15 +981,10 @@ async fn unknown_kids_cannot_hammer_the_key_source() {
 #[tokio::test]
 async fn whoami_echoes_the_authorizer_context_of_an_http_api_request() {
     let text = fixture_text("whoami-http-api-v2.json").replace("{{TOKEN}}", "x");
-    let request = lambda_http::request::from_str(&text).unwrap();
-    let response = handle_whoami_request(request).await;
-    assert_eq!(response.status(), 200);
-    let body = match response.body() {
-        lambda_http::Body::Text(t) => t.clone(),
-        other => panic!("unexpected body {other:?}"),
-    };
+    let response = handle_whoami_request(serde_json::from_str(&text).unwrap()).await;
+    assert_eq!(response.status, 200);
     assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap(),
+        serde_json::from_str::<Value>(&response.body).unwrap(),
         json!({"sub": "lp-demo-client", "client_id": "lp-demo-client",
             "access_level": "labelpartner", "labelpartner": "lp-demo", "scope": "accounts:read",
             "jti": "q3mX0b1Y2c3Z4d5W6e7V8f", "auth_method": "oauth2"})
@@ -1008,13 +1003,9 @@ async fn whoami_echoes_the_context_the_authorizer_passed_for_an_end_user() {
         .clone();
     let mut e: Value = serde_json::from_str(&fixture_text("whoami-http-api-v2.json")).unwrap();
     e["requestContext"]["authorizer"]["lambda"] = context.clone();
-    let request = lambda_http::request::from_str(&e.to_string()).unwrap();
-    let response = handle_whoami_request(request).await;
-    assert_eq!(response.status(), 200);
-    let lambda_http::Body::Text(body) = response.body() else {
-        panic!("unexpected body {:?}", response.body());
-    };
-    let echoed: Value = serde_json::from_str(body).unwrap();
+    let response = handle_whoami_request(serde_json::from_value(e).unwrap()).await;
+    assert_eq!(response.status, 200);
+    let echoed: Value = serde_json::from_str(&response.body).unwrap();
     assert_eq!(echoed, context);
     assert_eq!(echoed["user_id"], json!(alice.user_id));
     assert_eq!(echoed["access_level"], "user");
@@ -1027,7 +1018,6 @@ async fn whoami_without_an_authorizer_context_says_it_is_misconfigured() {
         .as_object_mut()
         .unwrap()
         .remove("authorizer");
-    let request = lambda_http::request::from_str(&e.to_string()).unwrap();
-    let response = handle_whoami_request(request).await;
-    assert_eq!(response.status(), 500);
+    let response = handle_whoami_request(serde_json::from_value(e).unwrap()).await;
+    assert_eq!(response.status, 500);
 }

@@ -1,7 +1,7 @@
 //! Bad input at scale, as properties (proptest): the parsers that read what a caller sends (the
-//! token request form, `Authorization: Basic`, access tokens, the authorizer's events) never
-//! panic whatever they are given, and keep their promises on well-formed input. Each property
-//! runs a bounded number of cases so `make check` stays fast.
+//! token request form, `Authorization: Basic`, access tokens, the authorizer's and the proxy
+//! functions' events) never panic whatever they are given, and keep their promises on
+//! well-formed input. Each property runs a bounded number of cases so `make check` stays fast.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -12,6 +12,7 @@ use token_service::config::HttpApiResponse;
 use token_service::domain::time::now_unix;
 use token_service::entrypoints::authorizer::AuthorizerFailure;
 use token_service::entrypoints::authorizer::{AuthorizerEvent, EventShape, method_and_path};
+use token_service::entrypoints::proxy::ProxyRequest;
 use token_service::keys::{KeySet, SigningAlgorithm};
 use token_service::oauth::client_auth::{ClientAuthMethod, presented_credentials};
 use token_service::oauth::form::{Form, MAX_BODY_BYTES};
@@ -233,10 +234,21 @@ proptest! {
 
 // ---- the authorizer's events ---------------------------------------------------------------
 
-/// Keys the event parsers look at, so that generated objects reach them.
+/// Keys the event parsers look at, so that generated objects reach them: the authorizer's and
+/// the proxy events'.
 const EVENT_KEYS: &[&str] = &[
     "version",
     "type",
+    "rawPath",
+    "path",
+    "httpMethod",
+    "http",
+    "method",
+    "body",
+    "isBase64Encoded",
+    "authorizer",
+    "lambda",
+    "content-type",
     "routeArn",
     "methodArn",
     "headers",
@@ -340,6 +352,50 @@ proptest! {
     #[test]
     fn arbitrary_json_never_panics_the_event_parsers(value in json_value()) {
         parse_every_way(&value)?;
+        let _ = serde_json::from_value::<ProxyRequest>(value);
+    }
+
+    /// What a proxy event carries is what the functions read, plain or base64-encoded, under
+    /// either payload version, whatever the header names' case.
+    #[test]
+    fn a_proxy_event_gives_back_its_method_path_headers_and_body(
+        method in "[A-Z]{1,7}",
+        path in "/[ -~]{0,40}",
+        content_type in prop::option::of("[ -~]{0,40}"),
+        authorization in prop::option::of("[ -~]{0,60}"),
+        body in body(),
+        base64 in any::<bool>(),
+        rest in any::<bool>(),
+        upper_case_names in any::<bool>(),
+    ) {
+        let name = |n: &str| if upper_case_names { n.to_uppercase() } else { n.to_string() };
+        let mut headers = Map::new();
+        headers.insert("x-other".into(), Value::from("1"));
+        if let Some(v) = &content_type {
+            headers.insert(name("content-type"), Value::from(v.as_str()));
+        }
+        if let Some(v) = &authorization {
+            headers.insert(name("authorization"), Value::from(v.as_str()));
+        }
+        // JSON carries text: a body that is not UTF-8 always comes base64-encoded.
+        let encoded = base64 || std::str::from_utf8(&body).is_err();
+        let text = if encoded {
+            STANDARD.encode(&body)
+        } else {
+            String::from_utf8(body.clone()).expect("UTF-8")
+        };
+        let event = if rest {
+            serde_json::json!({"path": path, "httpMethod": method, "headers": headers,
+                               "body": text, "isBase64Encoded": encoded})
+        } else {
+            serde_json::json!({"version": "2.0", "rawPath": path, "headers": headers,
+                               "requestContext": {"http": {"method": method}},
+                               "body": text, "isBase64Encoded": encoded})
+        };
+        let parsed: ProxyRequest = serde_json::from_value(event).expect("a proxy event");
+        prop_assert_eq!(parsed, ProxyRequest {
+            method, path, content_type, authorization, body, authorizer: None,
+        });
     }
 
     #[test]

@@ -1,17 +1,14 @@
 //! `POST /v1/token` and `POST /oauth/v2/token`: wiring only.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_runtime::Error;
 use token_service::bootstrap::Bootstrap;
 use token_service::entrypoints::logging::init_logging;
-use token_service::entrypoints::never_fails;
+use token_service::entrypoints::serve_proxy_events;
 use token_service::entrypoints::token::handle_token_request;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_logging();
     let endpoint = Bootstrap::from_env()?.token_endpoint().await?;
-    run(service_fn(|request| {
-        never_fails(handle_token_request(&endpoint, request))
-    }))
-    .await
+    serve_proxy_events(|request| handle_token_request(&endpoint, request)).await
 }

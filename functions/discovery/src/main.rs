@@ -1,18 +1,15 @@
 //! `GET /.well-known/openid-configuration`, `/.well-known/oauth-authorization-server` and
 //! `/.well-known/jwks.json`: wiring only.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_runtime::Error;
 use token_service::bootstrap::Bootstrap;
 use token_service::entrypoints::discovery::handle_discovery_request;
 use token_service::entrypoints::logging::init_logging;
-use token_service::entrypoints::never_fails;
+use token_service::entrypoints::serve_proxy_events;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_logging();
     let state = Bootstrap::from_env()?.discovery().await;
-    run(service_fn(|request| {
-        never_fails(handle_discovery_request(&state, request))
-    }))
-    .await
+    serve_proxy_events(|request| handle_discovery_request(&state, request)).await
 }

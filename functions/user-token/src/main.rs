@@ -1,17 +1,14 @@
 //! `POST /v2/token` (password and refresh_token grants) and `POST /v2/revoke`: wiring only.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_runtime::Error;
 use token_service::bootstrap::Bootstrap;
 use token_service::entrypoints::logging::init_logging;
-use token_service::entrypoints::never_fails;
+use token_service::entrypoints::serve_proxy_events;
 use token_service::entrypoints::user_token::handle_user_token_request;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_logging();
     let endpoint = Bootstrap::from_env()?.user_token_endpoint().await?;
-    run(service_fn(|request| {
-        never_fails(handle_user_token_request(&endpoint, request))
-    }))
-    .await
+    serve_proxy_events(|request| handle_user_token_request(&endpoint, request)).await
 }

@@ -1,16 +1,13 @@
 //! `GET /v1/whoami`, behind the authorizer: echoes the authorizer context. Wiring only; it
 //! needs no state.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_runtime::Error;
 use token_service::entrypoints::logging::init_logging;
-use token_service::entrypoints::never_fails;
+use token_service::entrypoints::serve_proxy_events;
 use token_service::entrypoints::whoami::handle_whoami_request;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_logging();
-    run(service_fn(|request| {
-        never_fails(handle_whoami_request(request))
-    }))
-    .await
+    serve_proxy_events(handle_whoami_request).await
 }

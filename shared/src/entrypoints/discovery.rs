@@ -1,11 +1,9 @@
 //! `GET /.well-known/openid-configuration`, `/.well-known/oauth-authorization-server` and
 //! `/.well-known/jwks.json`: the server metadata and the JWKS, from the cached key set.
 
-use lambda_http::http::Method;
-use lambda_http::{Body, Request, Response};
 use std::sync::Arc;
 
-use super::to_lambda_response;
+use super::proxy::ProxyRequest;
 use crate::config::Settings;
 use crate::http::HttpResponse;
 use crate::keys::KeyCache;
@@ -19,8 +17,11 @@ pub struct DiscoveryState {
 }
 
 /// Serves the metadata documents and the JWKS.
-pub async fn handle_discovery_request(state: &DiscoveryState, request: Request) -> Response<Body> {
-    let path = request.uri().path();
+pub async fn handle_discovery_request(
+    state: &DiscoveryState,
+    request: ProxyRequest,
+) -> HttpResponse {
+    let path = request.path.as_str();
     enum Doc {
         Metadata,
         Jwks,
@@ -32,19 +33,19 @@ pub async fn handle_discovery_request(state: &DiscoveryState, request: Request) 
     } else if path.ends_with("/.well-known/jwks.json") {
         Doc::Jwks
     } else {
-        return to_lambda_response(OAuthError::route_not_found(None));
+        return OAuthError::route_not_found(None);
     };
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        return to_lambda_response(OAuthError::route_not_found(Some("GET")));
+    if request.method != "GET" && request.method != "HEAD" {
+        return OAuthError::route_not_found(Some("GET"));
     }
     let keys = match state.keys.current().await {
         Ok(keys) => keys,
         Err(error) => {
             tracing::error!(%error, "signing keys unavailable");
-            return to_lambda_response(OAuthError::server_error().to_response());
+            return OAuthError::server_error().to_response();
         }
     };
-    let response = match doc {
+    match doc {
         Doc::Metadata => {
             HttpResponse::cacheable_json(&ServerMetadata::new(&state.settings, &keys), 3600)
         }
@@ -53,6 +54,5 @@ pub async fn handle_discovery_request(state: &DiscoveryState, request: Request) 
             keys.jwks_json().to_string(),
             state.settings.jwks_max_age,
         ),
-    };
-    to_lambda_response(response)
+    }
 }

@@ -28,7 +28,7 @@ const OWN_TARGETS: &[&str] = &[
 /// The runtime's targets (a prefix: `lambda_runtime_api_client` too) keep INFO: its
 /// "Lambda runtime invoke" span carries the request id into our lines, and it logs no event
 /// content below TRACE.
-const RUNTIME_TARGETS: &[&str] = &["lambda_runtime", "lambda_http"];
+const RUNTIME_TARGETS: &[&str] = &["lambda_runtime"];
 const RUNTIME_LEVEL: LevelFilter = LevelFilter::INFO;
 
 /// Every other target: the AWS SDK (`aws_sdk_*`, `aws_smithy_*`, `aws_config`, …), hyper, h2,

@@ -1,10 +1,8 @@
-//! `POST /v2/token` and `POST /v2/revoke`: `lambda_http` requests in, the user-token endpoint's
-//! answer out.
+//! `POST /v2/token` and `POST /v2/revoke`: proxy events in, the user-token endpoint's answer
+//! out.
 
-use lambda_http::http::Method;
-use lambda_http::{Body, Request, Response};
-
-use super::{to_lambda_response, token_request};
+use super::proxy::ProxyRequest;
+use crate::http::HttpResponse;
 use crate::oauth::{OAuthError, UserTokenEndpoint};
 
 enum Route {
@@ -26,17 +24,17 @@ fn route(path: &str) -> Option<Route> {
 
 pub async fn handle_user_token_request(
     endpoint: &UserTokenEndpoint,
-    request: Request,
-) -> Response<Body> {
-    let Some(route) = route(request.uri().path()) else {
-        return to_lambda_response(OAuthError::route_not_found(None));
+    request: ProxyRequest,
+) -> HttpResponse {
+    let Some(route) = route(&request.path) else {
+        return OAuthError::route_not_found(None);
     };
-    if request.method() != Method::POST {
-        return to_lambda_response(OAuthError::route_not_found(Some("POST")));
+    if request.method != "POST" {
+        return OAuthError::route_not_found(Some("POST"));
     }
-    let token_request = token_request(&request);
-    to_lambda_response(match route {
+    let token_request = request.token_request();
+    match route {
         Route::Token => endpoint.token(token_request).await,
         Route::Revoke => endpoint.revoke(token_request).await,
-    })
+    }
 }

@@ -12,6 +12,7 @@ mod form;
 mod key_entries;
 mod keys;
 pub mod password_hashes;
+pub mod proxy_events;
 pub mod sign_in;
 mod users;
 
