@@ -45,6 +45,12 @@ wait_for_port() {
 
 echo "== build"
 cargo build --workspace --all-targets
+# `cargo lambda watch` builds each function on its own (`cargo run --bin <function>`), which
+# resolves features for that package alone, not as the workspace build above does: build them
+# that way now, so the emulator starts them without compiling.
+for function in client-token user-token discovery authorizer whoami; do
+    cargo build -p "$function"
+done
 
 echo "== start moto (DynamoDB, Secrets Manager)"
 moto_port=$(free_port)
