@@ -11,7 +11,7 @@ use std::time::Duration;
 use token_service::admin::clients::{NewClient, register};
 use token_service::domain::client::Client;
 use token_service::domain::time::now_unix;
-use token_service::entrypoints::proxy::ProxyResponse;
+use token_service::entrypoints::proxy::{ProxyRequest, ProxyResponse};
 use token_service::entrypoints::token::handle_token_request;
 use token_service::keys::{KeySet, SigningAlgorithm};
 use token_service::oauth::TokenEndpoint;
@@ -130,10 +130,15 @@ fn whole_request(c: &mut Criterion) {
         let endpoint = TokenEndpoint::new(store.clone(), keys, settings());
         group.bench_function(BenchmarkId::from_parameter(alg), |b| {
             b.to_async(&rt).iter(|| async {
-                let request = serde_json::from_slice(&event).expect("a proxy event");
+                let request: ProxyRequest = serde_json::from_slice(&event).expect("an event");
+                let payload_v2 = request.payload_v2;
                 let response = handle_token_request(&endpoint, request).await;
                 assert_eq!(response.status, 200);
-                serde_json::to_vec(&ProxyResponse(response)).expect("a proxy response")
+                let answer = ProxyResponse {
+                    response,
+                    payload_v2,
+                };
+                serde_json::to_vec(&answer).expect("a proxy response")
             })
         });
     }

@@ -394,7 +394,7 @@ proptest! {
         };
         let parsed: ProxyRequest = serde_json::from_value(event).expect("a proxy event");
         prop_assert_eq!(parsed, ProxyRequest {
-            method, path, content_type, authorization, body, authorizer: None,
+            method, path, content_type, authorization, body, authorizer: None, payload_v2: !rest,
         });
     }
 

@@ -24,8 +24,15 @@ where
     Fut: Future<Output = HttpResponse>,
 {
     lambda_runtime::run(service_fn(|event: LambdaEvent<ProxyRequest>| {
+        let payload_v2 = event.payload.payload_v2;
         let answer = handler(event.payload);
-        async move { Ok::<_, Infallible>(ProxyResponse(answer.await)) }
+        async move {
+            let response = answer.await;
+            Ok::<_, Infallible>(ProxyResponse {
+                response,
+                payload_v2,
+            })
+        }
     }))
     .await
 }

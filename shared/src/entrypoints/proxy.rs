@@ -32,6 +32,8 @@ pub struct ProxyRequest {
     /// The authorizer's context: `requestContext.authorizer.lambda` on HTTP APIs (payload 2.0),
     /// `requestContext.authorizer` on REST APIs.
     pub authorizer: Option<Map<String, Value>>,
+    /// An HTTP API payload 2.0 event (answered with its response format).
+    pub payload_v2: bool,
 }
 
 impl ProxyRequest {
@@ -113,7 +115,14 @@ impl From<RawEvent> for ProxyRequest {
             (Some(encoded), true) => STANDARD.decode(encoded).unwrap_or_default(),
         };
         ProxyRequest {
-            method: raw.http_method.or(context_method).unwrap_or_default(),
+            // Each payload version's own field first: an event may carry both (`cargo lambda
+            // watch` sends a 2.0 event with a `httpMethod` of GET whatever the request's).
+            method: if is_payload_v2 {
+                context_method.or(raw.http_method)
+            } else {
+                raw.http_method.or(context_method)
+            }
+            .unwrap_or_default(),
             path: raw
                 .raw_path
                 .or(raw.path)
@@ -123,6 +132,7 @@ impl From<RawEvent> for ProxyRequest {
             authorization: raw.headers.authorization,
             body,
             authorizer,
+            payload_v2: is_payload_v2,
         }
     }
 }
@@ -209,19 +219,27 @@ impl<'de> Visitor<'de> for HeaderNameSeed {
     }
 }
 
-/// A handler's answer as a proxy-integration response, which both REST and HTTP APIs read:
-/// `statusCode`, `headers`, `body`, `isBase64Encoded`.
+/// A handler's answer as a proxy-integration response: `statusCode`, `headers`, `body`,
+/// `isBase64Encoded`, and for payload 2.0 the `cookies` list that format defines (none are set;
+/// strict readers of that format, such as `cargo lambda watch`, require the field).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxyResponse(pub HttpResponse);
+pub struct ProxyResponse {
+    pub response: HttpResponse,
+    pub payload_v2: bool,
+}
 
 impl Serialize for ProxyResponse {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut response = serializer.serialize_struct("ProxyResponse", 4)?;
-        response.serialize_field("statusCode", &self.0.status)?;
-        response.serialize_field("headers", &Headers(&self.0.headers))?;
-        response.serialize_field("body", &self.0.body)?;
-        response.serialize_field("isBase64Encoded", &false)?;
-        response.end()
+        let fields = if self.payload_v2 { 5 } else { 4 };
+        let mut out = serializer.serialize_struct("ProxyResponse", fields)?;
+        out.serialize_field("statusCode", &self.response.status)?;
+        out.serialize_field("headers", &Headers(&self.response.headers))?;
+        out.serialize_field("body", &self.response.body)?;
+        out.serialize_field("isBase64Encoded", &false)?;
+        if self.payload_v2 {
+            out.serialize_field("cookies", &[] as &[&str])?;
+        }
+        out.end()
     }
 }
 
@@ -266,6 +284,7 @@ mod tests {
                 authorization: Some("Basic YTpi".into()),
                 body: b"grant_type=client_credentials".to_vec(),
                 authorizer: None,
+                payload_v2: true,
             }
         );
     }
@@ -298,6 +317,15 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_v2_event_takes_its_method_from_the_request_context() {
+        let request = parsed(json!({
+            "version": "2.0", "rawPath": "/v1/token", "httpMethod": "GET",
+            "requestContext": {"http": {"method": "POST"}}
+        }));
+        assert_eq!(request.method, "POST");
+    }
+
+    #[test]
     fn a_body_that_is_not_base64_reads_as_empty() {
         let request =
             parsed(json!({"rawPath": "/v1/token", "body": "%%%", "isBase64Encoded": true}));
@@ -305,12 +333,23 @@ mod tests {
     }
 
     #[test]
-    fn a_response_is_the_proxy_integration_shape() {
-        let response = ProxyResponse(HttpResponse::no_store_empty(200));
+    fn a_response_has_the_shape_of_the_payload_version_it_answers() {
+        let response = |payload_v2| {
+            let answer = ProxyResponse {
+                response: HttpResponse::no_store_empty(200),
+                payload_v2,
+            };
+            serde_json::to_value(&answer).expect("serializes")
+        };
+        let headers = json!({"cache-control": "no-store", "pragma": "no-cache"});
         assert_eq!(
-            serde_json::to_value(&response).expect("serializes"),
-            json!({"statusCode": 200, "headers": {"cache-control": "no-store", "pragma": "no-cache"},
-                   "body": "", "isBase64Encoded": false})
+            response(false),
+            json!({"statusCode": 200, "headers": headers, "body": "", "isBase64Encoded": false})
+        );
+        assert_eq!(
+            response(true),
+            json!({"statusCode": 200, "headers": headers, "body": "", "isBase64Encoded": false,
+                   "cookies": []})
         );
     }
 }
