@@ -1,9 +1,10 @@
-//! The one translation layer between API Gateway events (through `lambda_http` and
-//! `lambda_runtime`) and the logic. Each module serves one function; this one holds the
-//! `lambda_http` glue they share.
+//! The one translation layer between the events (API Gateway's through `lambda_http` and
+//! `lambda_runtime`, Secrets Manager's rotation events) and the logic. Each module serves one
+//! function; this one holds the `lambda_http` glue they share.
 
 pub mod authorizer;
 pub mod discovery;
+pub mod key_rotation;
 pub mod logging;
 pub mod token;
 pub mod user_token;
