@@ -101,7 +101,9 @@ impl Secret {
         token
     }
 
-    async fn describe(&self) -> aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput {
+    async fn describe(
+        &self,
+    ) -> aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput {
         self.client
             .describe_secret()
             .secret_id(&self.id)
@@ -148,7 +150,12 @@ impl Secret {
 impl Secret {
     /// The rotation's version, read by its id and whichever stage it holds.
     async fn token_value(&self, token: &str) -> String {
-        let stage = self.stages_of(token).await.into_iter().next().expect("a stage");
+        let stage = self
+            .stages_of(token)
+            .await
+            .into_iter()
+            .next()
+            .expect("a stage");
         self.client
             .get_secret_value()
             .secret_id(&self.id)
@@ -182,7 +189,11 @@ async fn the_first_rotation_of_a_new_stack_s_secret_gives_the_functions_keys() {
 
     assert_eq!(secret.stages_of(&token).await, [AWSCURRENT]);
     assert_eq!(secret.stages_of(&original).await, [AWSPREVIOUS]);
-    let loaded = secret.source().load().await.expect("the functions load keys");
+    let loaded = secret
+        .source()
+        .load()
+        .await
+        .expect("the functions load keys");
     assert_eq!(loaded, secret.key_set(AWSCURRENT).await);
     kid(&loaded, KeyState::Next);
 
@@ -284,7 +295,11 @@ async fn every_step_repeated_leaves_the_secret_as_the_first_run_did() {
         secret.step(&token, step).await.expect(step);
         let stages = secret.describe().await.version_ids_to_stages().cloned();
         let value = secret.token_value(&token).await;
-        assert_eq!(secret.step(&token, step).await.expect(step), again, "{step}");
+        assert_eq!(
+            secret.step(&token, step).await.expect(step),
+            again,
+            "{step}"
+        );
         assert_eq!(
             secret.describe().await.version_ids_to_stages().cloned(),
             stages,
@@ -357,7 +372,10 @@ async fn a_secret_without_rotation_enabled_is_refused() {
         .step(&token, "createSecret")
         .await
         .expect_err("rotation is not enabled");
-    assert!(matches!(error, RotationError::RotationNotEnabled), "{error}");
+    assert!(
+        matches!(error, RotationError::RotationNotEnabled),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -39,3 +39,28 @@ pub async fn handle_rotation_event(
     }
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secrets_manager_rotation_event_parses() {
+        let event: RotationEvent = serde_json::from_str(
+            r#"{"Step": "createSecret",
+                "SecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:keys-a1b2c3",
+                "ClientRequestToken": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+                "RotationToken": "ignored"}"#,
+        )
+        .unwrap();
+        assert_eq!(event.step, "createSecret");
+        assert_eq!(
+            event.secret_id,
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:keys-a1b2c3"
+        );
+        assert_eq!(
+            event.client_request_token,
+            "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        );
+    }
+}

@@ -110,7 +110,11 @@ pub fn rotate_to_published_next(
         .map_or(alg, |k| k.alg);
     let mut rotated = rotate(document, next_alg, now, window)?;
     if next_alg != alg {
-        for key in rotated.keys.iter_mut().filter(|k| k.state == KeyState::Next) {
+        for key in rotated
+            .keys
+            .iter_mut()
+            .filter(|k| k.state == KeyState::Next)
+        {
             *key = generate_entry(alg, KeyState::Next, now)?;
         }
     }

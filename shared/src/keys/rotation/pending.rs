@@ -45,7 +45,10 @@ mod tests {
     fn the_origin_round_trips_and_key_set_readers_ignore_it() {
         let document = initial_document(SigningAlgorithm::EdDSA, 1).unwrap();
         let json = to_json(&document, "v-1").unwrap();
-        assert_eq!(parse(&json).unwrap(), (document.clone(), Some("v-1".into())));
+        assert_eq!(
+            parse(&json).unwrap(),
+            (document.clone(), Some("v-1".into()))
+        );
         assert_eq!(
             KeySetDocument::from_json(json.as_bytes(), "secret").unwrap(),
             document

@@ -178,7 +178,11 @@ impl KeyRotation {
         self.secret
             .move_stage(secret_id, AWSPENDING, Some(token), None)
             .await?;
-        log_key_states("promoted the pending key set to AWSCURRENT", token, &pending);
+        log_key_states(
+            "promoted the pending key set to AWSCURRENT",
+            token,
+            &pending,
+        );
         Ok(StepOutcome::Promoted)
     }
 

@@ -135,7 +135,10 @@ mod tests {
         // Another algorithm: `rotate` puts a fresh key in place of the published one.
         let pending = rotate(&current, SigningAlgorithm::ES256, now, window()).unwrap();
         let error = check_successor(Some(&current), &pending, now, window()).unwrap_err();
-        assert!(error.to_string().contains("not AWSCURRENT's next key"), "{error}");
+        assert!(
+            error.to_string().contains("not AWSCURRENT's next key"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -6,8 +6,7 @@ use super::port::{AWSCURRENT, AWSPENDING, AWSPREVIOUS};
 use super::*;
 use crate::domain::time::now_unix;
 use crate::keys::{
-    KeySet, KeySetDocument, KeyState, RetirementWindow, SigningAlgorithm, initial_document,
-    rotate,
+    KeySet, KeySetDocument, KeyState, RetirementWindow, SigningAlgorithm, initial_document, rotate,
 };
 use crate::testing::sole_key;
 
@@ -76,7 +75,10 @@ async fn a_rotation_promotes_the_published_next_key_and_publishes_a_new_one() {
     f.rotate_fully("t1").await;
 
     let rotated = f.document(AWSCURRENT).await;
-    assert_eq!(kid(&rotated, KeyState::Current), kid(&initial, KeyState::Next));
+    assert_eq!(
+        kid(&rotated, KeyState::Current),
+        kid(&initial, KeyState::Next)
+    );
     assert_eq!(
         kid(&rotated, KeyState::Previous),
         kid(&initial, KeyState::Current)
@@ -88,7 +90,10 @@ async fn a_rotation_promotes_the_published_next_key_and_publishes_a_new_one() {
 
     f.rotate_fully("t2").await;
     let again = f.document(AWSCURRENT).await;
-    assert_eq!(kid(&again, KeyState::Current), kid(&rotated, KeyState::Next));
+    assert_eq!(
+        kid(&again, KeyState::Current),
+        kid(&rotated, KeyState::Next)
+    );
     assert_eq!(f.stages().await.version_with(AWSPREVIOUS), Some("t1"));
 }
 
@@ -97,13 +102,19 @@ async fn create_stages_the_rotation_as_awspending_and_leaves_awscurrent() {
     let initial = initial_document(ALG, now_unix()).unwrap();
     let f = with_key_set(&initial);
     f.secret.start_rotation("t1");
-    assert_eq!(f.step("t1", "createSecret").await.unwrap(), StepOutcome::Created);
+    assert_eq!(
+        f.step("t1", "createSecret").await.unwrap(),
+        StepOutcome::Created
+    );
     let stages = f.stages().await;
     assert_eq!(stages.version_with(AWSCURRENT), Some("v0"));
     assert_eq!(stages.version_with(AWSPENDING), Some("t1"));
     assert_eq!(f.document(AWSCURRENT).await, initial);
     let pending = f.document(AWSPENDING).await;
-    assert_eq!(kid(&pending, KeyState::Current), kid(&initial, KeyState::Next));
+    assert_eq!(
+        kid(&pending, KeyState::Current),
+        kid(&initial, KeyState::Next)
+    );
 }
 
 #[tokio::test]
@@ -168,7 +179,10 @@ async fn a_secret_without_rotation_enabled_is_refused() {
         .run(SECRET, "t1", "createSecret", now_unix())
         .await
         .unwrap_err();
-    assert!(matches!(error, RotationError::RotationNotEnabled), "{error}");
+    assert!(
+        matches!(error, RotationError::RotationNotEnabled),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -206,7 +220,10 @@ async fn a_key_set_written_during_the_rotation_is_not_undone() {
         .put_current("v-authctl", &serde_json::to_string(&emergency).unwrap());
 
     let error = f.step("t1", "finishSecret").await.unwrap_err();
-    assert!(matches!(error, RotationError::CurrentChanged { .. }), "{error}");
+    assert!(
+        matches!(error, RotationError::CurrentChanged { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("v-authctl"), "{error}");
     let stages = f.stages().await;
     assert_eq!(stages.version_with(AWSCURRENT), Some("v-authctl"));
@@ -234,7 +251,10 @@ async fn test_secret_also_refuses_a_rotation_from_an_older_key_set() {
     f.secret
         .put_current("v-authctl", &serde_json::to_string(&emergency).unwrap());
     let error = f.step("t1", "testSecret").await.unwrap_err();
-    assert!(matches!(error, RotationError::CurrentChanged { .. }), "{error}");
+    assert!(
+        matches!(error, RotationError::CurrentChanged { .. }),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -259,7 +279,10 @@ async fn a_previous_key_retires_only_after_its_window() {
 #[tokio::test]
 async fn a_change_of_algorithm_signs_with_the_published_key_first() {
     let initial = initial_document(ALG, now_unix()).unwrap();
-    let secret = Arc::new(InMemorySecret::new("v0", &serde_json::to_string(&initial).unwrap()));
+    let secret = Arc::new(InMemorySecret::new(
+        "v0",
+        &serde_json::to_string(&initial).unwrap(),
+    ));
     secret.enable_rotation();
     let es256 = KeyRotation::new(
         secret.clone(),
@@ -277,10 +300,16 @@ async fn a_change_of_algorithm_signs_with_the_published_key_first() {
         rotation: es256,
     };
     let twice = f.document(AWSCURRENT).await;
-    assert_eq!(sole_key(&twice, KeyState::Current).alg, SigningAlgorithm::ES256);
+    assert_eq!(
+        sole_key(&twice, KeyState::Current).alg,
+        SigningAlgorithm::ES256
+    );
     let published_next = kid(&initial, KeyState::Next);
     let signed_in_between = twice.keys.iter().find(|k| k.kid == published_next);
     let signed_in_between = signed_in_between.expect("still published");
     assert_eq!(signed_in_between.state, KeyState::Previous);
-    assert_eq!(signed_in_between.alg, ALG, "the published EdDSA key signed first");
+    assert_eq!(
+        signed_in_between.alg, ALG,
+        "the published EdDSA key signed first"
+    );
 }

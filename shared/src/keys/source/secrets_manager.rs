@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 
-use crate::keys::rotation::port::{AWSCURRENT, SecretMetadata, SecretVersion, VersionedSecret};
 use crate::keys::rotation::RotationError;
+use crate::keys::rotation::port::{AWSCURRENT, SecretMetadata, SecretVersion, VersionedSecret};
 use crate::keys::{KeyError, KeySetDocument, KeySetSource, KeySetStore};
 
 pub struct SecretsManagerKeySource {
@@ -120,7 +120,10 @@ impl SecretsManagerVersions {
         let output = match output {
             Ok(output) => output,
             // Also the answer for a version Secrets Manager created without a value.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
                 return Ok(None);
             }
             Err(e) => return Err(rotation_error(e.into_service_error())),
