@@ -20,6 +20,7 @@ use token_service::keys::{
     KeyCache, KeySet, KeySetDocument, KeySetSource, KeySetStore, KeyState, RetirementWindow,
     SigningAlgorithm, initial_document, rotate,
 };
+use token_service::testing::conformance::SecretUnderTest;
 use token_service::testing::{sole_key, unique_name};
 
 const ALG: SigningAlgorithm = SigningAlgorithm::ES256;
@@ -169,6 +170,22 @@ impl Secret {
             .to_string()
     }
 }
+
+/// The Secrets Manager adapter joins the port's suite, which the in-memory secret of the steps'
+/// unit tests joins too.
+async fn secret_as_a_rotation_finds_it() -> SecretUnderTest {
+    let secret = secret_holding("{}").await;
+    let current = secret.version_with(AWSCURRENT).await.expect("a version");
+    let token = secret.start_rotation().await;
+    SecretUnderTest::new(
+        Arc::new(SecretsManagerVersions::new(secret.client.clone())),
+        secret.id.clone(),
+        current,
+        token,
+    )
+}
+
+token_service::versioned_secret_conformance!(secret_as_a_rotation_finds_it());
 
 fn kid(document: &KeySetDocument, state: KeyState) -> String {
     sole_key(document, state).kid.clone()

@@ -218,3 +218,19 @@ impl VersionedSecret for InMemorySecret {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::conformance::SecretUnderTest;
+    use std::sync::Arc;
+
+    async fn as_a_rotation_finds_it() -> SecretUnderTest {
+        let secret = InMemorySecret::new("v-current", "{}");
+        secret.enable_rotation();
+        secret.start_rotation("v-token");
+        SecretUnderTest::new(Arc::new(secret), "keys", "v-current", "v-token")
+    }
+
+    crate::versioned_secret_conformance!(as_a_rotation_finds_it());
+}
