@@ -1,6 +1,5 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
-use std::time::Duration;
 use token_service::bootstrap::Bootstrap;
 use token_service::config::Settings;
 use token_service::domain::time::now_unix;
@@ -40,11 +39,7 @@ pub enum KeysCommand {
 /// functions, so give it the deployed `KEY_REFRESH_SECONDS`, `KEY_MAX_STALE_SECONDS` and
 /// `JWKS_MAX_AGE_SECONDS` when they are not the defaults.
 fn retirement_window(settings: &Settings) -> RetirementWindow {
-    RetirementWindow::new(
-        settings.key_refresh_interval,
-        settings.key_max_stale,
-        Duration::from_secs(settings.jwks_max_age.into()),
-    )
+    settings.retirement_window()
 }
 
 /// Every key without its private half; a `previous` key says until when it stays published,

@@ -1,7 +1,8 @@
 //! Every function's wiring: builds, once per container (or CLI run), the adapters the settings
 //! select and the handler state each function serves. A function's `main.rs` calls one of
-//! [`Bootstrap::token_endpoint`], [`Bootstrap::user_token_endpoint`], [`Bootstrap::discovery`]
-//! or [`Bootstrap::authorizer`] and hands the result to the Lambda runtime.
+//! [`Bootstrap::token_endpoint`], [`Bootstrap::user_token_endpoint`], [`Bootstrap::discovery`],
+//! [`Bootstrap::authorizer`] or [`Bootstrap::key_rotation`] and hands the result to the Lambda
+//! runtime.
 
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -13,7 +14,8 @@ use crate::config::{
 use crate::domain::time::now_unix;
 use crate::entrypoints::authorizer::AuthorizerHandler;
 use crate::entrypoints::discovery::DiscoveryState;
-use crate::keys::source::{FileKeySource, SecretsManagerKeySource};
+use crate::keys::rotation::KeyRotation;
+use crate::keys::source::{FileKeySource, SecretsManagerKeySource, SecretsManagerVersions};
 use crate::keys::{KeyCache, KeySetSource, KeySetStore};
 use crate::oauth::{RemoveLegacyKeysOnIssue, TokenEndpoint, UserTokenEndpoint};
 use crate::store::dynamodb::{
@@ -135,6 +137,19 @@ impl Bootstrap {
             settings.api_key_header,
             settings.http_api_response,
         ))
+    }
+
+    /// The Secrets Manager rotation of the key set: new keys of `SIGNING_ALG`, retired after
+    /// the window of `KEY_REFRESH_SECONDS`, `KEY_MAX_STALE_SECONDS` and `JWKS_MAX_AGE_SECONDS`
+    /// (the token functions' values, so that no key leaves while their tokens live). The secret
+    /// is the one each rotation event names.
+    pub async fn key_rotation(&self) -> KeyRotation {
+        let client = aws_sdk_secretsmanager::Client::new(self.aws().await);
+        KeyRotation::new(
+            Arc::new(SecretsManagerVersions::new(client)),
+            self.settings.signing_algorithm,
+            self.settings.retirement_window(),
+        )
     }
 
     /// AWS configuration (region, credentials, `AWS_ENDPOINT_URL`), loaded only when an AWS

@@ -132,6 +132,16 @@ impl Settings {
         })
     }
 
+    /// How long a key that stopped signing stays published under these settings: `authctl
+    /// keys` and the key-rotation function retire keys by the same rule.
+    pub fn retirement_window(&self) -> crate::keys::RetirementWindow {
+        crate::keys::RetirementWindow::new(
+            self.key_refresh_interval,
+            self.key_max_stale,
+            Duration::from_secs(self.jwks_max_age.into()),
+        )
+    }
+
     pub fn token_settings(&self) -> crate::tokens::TokenSettings {
         crate::tokens::TokenSettings {
             issuer: self.issuer.clone(),

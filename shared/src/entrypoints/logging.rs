@@ -21,6 +21,7 @@ const OWN_TARGETS: &[&str] = &[
     "authorizer",
     "client_token",
     "discovery",
+    "key_rotation",
     "user_token",
     "whoami",
 ];

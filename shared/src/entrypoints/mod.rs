@@ -1,9 +1,10 @@
 //! The one translation layer between the Lambda runtime and the logic: API Gateway proxy events
-//! ([`proxy`]) and authorizer events ([`authorizer`]) in, their responses out. Each other module
-//! serves one function.
+//! ([`proxy`]), authorizer events ([`authorizer`]) and Secrets Manager's rotation events
+//! ([`key_rotation`]) in, their responses out. Each other module serves one function.
 
 pub mod authorizer;
 pub mod discovery;
+pub mod key_rotation;
 pub mod logging;
 pub mod proxy;
 pub mod token;

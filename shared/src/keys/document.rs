@@ -58,6 +58,12 @@ impl KeySetDocument {
         serde_json::from_slice(json)
             .map_err(|e| KeyError::Invalid(format!("{origin}: {}", unquoted(&e))))
     }
+
+    /// The value a key-set secret holds before it has keys: the template creates it as `{}`.
+    pub fn is_placeholder(json: &str) -> bool {
+        let json = json.trim();
+        json.is_empty() || json == "{}"
+    }
 }
 
 fn unquoted(error: &serde_json::Error) -> String {

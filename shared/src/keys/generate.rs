@@ -92,6 +92,35 @@ pub fn rotate(
     Ok(KeySetDocument { keys })
 }
 
+/// The scheduled rotation (the key-rotation function): like [`rotate`], but the key that
+/// starts signing is always the published `next` key, even when `alg` names another algorithm,
+/// so no verifier meets a kid it could not have fetched before; the new `next` key has `alg`.
+/// A change of `SIGNING_ALG` therefore takes effect at the second rotation, without a moment
+/// in which tokens are signed by a key the JWKS did not show yet.
+pub fn rotate_to_published_next(
+    document: &KeySetDocument,
+    alg: SigningAlgorithm,
+    now: i64,
+    window: RetirementWindow,
+) -> Result<KeySetDocument, KeyError> {
+    let next_alg = document
+        .keys
+        .iter()
+        .find(|k| k.state == KeyState::Next)
+        .map_or(alg, |k| k.alg);
+    let mut rotated = rotate(document, next_alg, now, window)?;
+    if next_alg != alg {
+        for key in rotated
+            .keys
+            .iter_mut()
+            .filter(|k| k.state == KeyState::Next)
+        {
+            *key = generate_entry(alg, KeyState::Next, now)?;
+        }
+    }
+    Ok(rotated)
+}
+
 /// Retirement without a rotation: `previous` keys past their window become `retired`, and keys
 /// retired before are dropped. The signing key and the next key are untouched.
 pub fn prune(document: &KeySetDocument, now: i64, window: RetirementWindow) -> KeySetDocument {

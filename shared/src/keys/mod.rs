@@ -16,13 +16,16 @@ mod document;
 mod generate;
 mod keyset;
 pub mod retirement;
+pub mod rotation;
 mod signing_key;
 pub mod source;
 
 pub use algorithm::SigningAlgorithm;
 pub use cache::KeyCache;
 pub use document::{KeyEntry, KeySetDocument, KeyState};
-pub use generate::{generate_entry, initial_document, prune, retire_compromised, rotate};
+pub use generate::{
+    generate_entry, initial_document, prune, retire_compromised, rotate, rotate_to_published_next,
+};
 pub use keyset::{KeySet, VerificationKey, valid_kid};
 pub use retirement::RetirementWindow;
 pub use signing_key::SigningKey;

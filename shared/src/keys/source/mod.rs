@@ -7,4 +7,4 @@ pub mod secrets_manager;
 
 pub use file::FileKeySource;
 pub use memory::InMemoryKeySource;
-pub use secrets_manager::SecretsManagerKeySource;
+pub use secrets_manager::{SecretsManagerKeySource, SecretsManagerVersions};

@@ -1,9 +1,13 @@
-//! The key set in one AWS Secrets Manager secret (a JSON `SecretString`).
+//! The key set in one AWS Secrets Manager secret (a JSON `SecretString`): the functions' and
+//! `authctl`'s source, and the versioned secret the key-rotation function works on. Every read
+//! names its stage or version (see `keys::rotation::port`).
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 
+use crate::keys::rotation::RotationError;
+use crate::keys::rotation::port::{AWSCURRENT, SecretMetadata, SecretVersion, VersionedSecret};
 use crate::keys::{KeyError, KeySetDocument, KeySetSource, KeySetStore};
 
 pub struct SecretsManagerKeySource {
@@ -35,6 +39,7 @@ impl KeySetSource for SecretsManagerKeySource {
             .client
             .get_secret_value()
             .secret_id(&self.secret_id)
+            .version_stage(AWSCURRENT)
             .send()
             .await
             .map_err(|e| {
@@ -48,7 +53,7 @@ impl KeySetSource for SecretsManagerKeySource {
         let json = output
             .secret_string()
             .ok_or_else(|| KeyError::Invalid("the secret has no SecretString".into()))?;
-        if json.trim().is_empty() || json.trim() == "{}" {
+        if KeySetDocument::is_placeholder(json) {
             return Err(KeyError::Missing);
         }
         KeySetDocument::from_json(json.as_bytes(), "secret")
@@ -84,5 +89,139 @@ impl KeySetStore for SecretsManagerKeySource {
                 Ok(())
             }
         }
+    }
+}
+
+/// The secret's versions and labels, for the key-rotation function (which names the secret in
+/// each event).
+pub struct SecretsManagerVersions {
+    client: Client,
+}
+
+impl SecretsManagerVersions {
+    pub fn new(client: Client) -> Self {
+        SecretsManagerVersions { client }
+    }
+
+    async fn get(
+        &self,
+        secret_id: &str,
+        version_id: Option<&str>,
+        stage: &str,
+    ) -> Result<Option<SecretVersion>, RotationError> {
+        let output = self
+            .client
+            .get_secret_value()
+            .secret_id(secret_id)
+            .set_version_id(version_id.map(str::to_string))
+            .version_stage(stage)
+            .send()
+            .await;
+        let output = match output {
+            Ok(output) => output,
+            // Also the answer for a version Secrets Manager created without a value.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(rotation_error(e.into_service_error())),
+        };
+        let (Some(version_id), Some(value)) = (output.version_id(), output.secret_string()) else {
+            return Ok(None);
+        };
+        Ok(Some(SecretVersion {
+            version_id: version_id.to_string(),
+            secret_string: value.to_string(),
+        }))
+    }
+}
+
+fn rotation_error(e: impl ProvideErrorMetadata + std::fmt::Display) -> RotationError {
+    RotationError::Secret(format!(
+        "{}: {}",
+        e.code().unwrap_or("unknown"),
+        e.message().unwrap_or("no message")
+    ))
+}
+
+#[async_trait]
+impl VersionedSecret for SecretsManagerVersions {
+    async fn describe(&self, secret_id: &str) -> Result<SecretMetadata, RotationError> {
+        let output = self
+            .client
+            .describe_secret()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(|e| rotation_error(e.into_service_error()))?;
+        Ok(SecretMetadata {
+            rotation_enabled: output.rotation_enabled().unwrap_or(false),
+            versions: output
+                .version_ids_to_stages()
+                .map(|versions| {
+                    versions
+                        .iter()
+                        .map(|(id, stages)| (id.clone(), stages.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn get_by_stage(
+        &self,
+        secret_id: &str,
+        stage: &str,
+    ) -> Result<Option<SecretVersion>, RotationError> {
+        self.get(secret_id, None, stage).await
+    }
+
+    async fn get_version(
+        &self,
+        secret_id: &str,
+        version_id: &str,
+        stage: &str,
+    ) -> Result<Option<SecretVersion>, RotationError> {
+        self.get(secret_id, Some(version_id), stage).await
+    }
+
+    async fn put_version(
+        &self,
+        secret_id: &str,
+        version_id: &str,
+        secret_string: &str,
+        stage: &str,
+    ) -> Result<(), RotationError> {
+        self.client
+            .put_secret_value()
+            .secret_id(secret_id)
+            .client_request_token(version_id)
+            .secret_string(secret_string)
+            .version_stages(stage)
+            .send()
+            .await
+            .map_err(|e| rotation_error(e.into_service_error()))?;
+        Ok(())
+    }
+
+    async fn move_stage(
+        &self,
+        secret_id: &str,
+        stage: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<(), RotationError> {
+        self.client
+            .update_secret_version_stage()
+            .secret_id(secret_id)
+            .version_stage(stage)
+            .set_remove_from_version_id(from.map(str::to_string))
+            .set_move_to_version_id(to.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| rotation_error(e.into_service_error()))?;
+        Ok(())
     }
 }

@@ -34,6 +34,10 @@
 //!   once, on a multi-threaded runtime) is for the adapters whose atomicity is their own code:
 //!   memory and SQLite.
 //!
+//! - [`versioned_secrets`]: the [`VersionedSecret`](crate::keys::rotation::VersionedSecret)
+//!   port the key rotation works on, with Secrets Manager's label rules; a
+//!   [`SecretUnderTest`] per behaviour, as a rotation finds the secret.
+//!
 //! The macros need `tokio` (with its test macro) in the crate that invokes them.
 
 pub mod api_keys;
@@ -41,12 +45,15 @@ pub mod clients;
 pub mod legacy_key_transition;
 pub mod sessions;
 pub mod users;
+pub mod versioned_secrets;
 
 use std::any::Any;
 use std::sync::Arc;
 
 use crate::domain::LegacyApiKey;
 use crate::store::{ApiKeyStore, ClientStore, SessionStore, UserStore};
+
+pub use versioned_secrets::SecretUnderTest;
 
 /// Both stores of one backend, and whatever must outlive them (a temporary directory, say).
 pub struct StoresUnderTest {
