@@ -19,6 +19,7 @@ use crate::oauth::{RemoveLegacyKeysOnIssue, TokenEndpoint, UserTokenEndpoint};
 use crate::store::dynamodb::{
     DynamoDbApiKeyStore, DynamoDbClientStore, DynamoDbSessionStore, DynamoDbUserStore,
 };
+#[cfg(feature = "sqlite")]
 use crate::store::sqlite::SqliteStore;
 use crate::store::{ApiKeyStore, ClientStore, SessionStore, UserStore};
 use crate::tokens::AccessTokenVerifier;
@@ -27,6 +28,7 @@ use crate::tokens::AccessTokenVerifier;
 pub enum BootstrapError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[cfg(feature = "sqlite")]
     #[error("opening the SQLite store failed: {0}")]
     Sqlite(String),
 }
@@ -35,6 +37,7 @@ pub struct Bootstrap {
     settings: Settings,
     aws: OnceCell<aws_config::SdkConfig>,
     dynamodb: OnceCell<aws_sdk_dynamodb::Client>,
+    #[cfg(feature = "sqlite")]
     sqlite: OnceCell<Arc<SqliteStore>>,
 }
 
@@ -44,6 +47,7 @@ impl Bootstrap {
             settings,
             aws: OnceCell::new(),
             dynamodb: OnceCell::new(),
+            #[cfg(feature = "sqlite")]
             sqlite: OnceCell::new(),
         }
     }
@@ -155,6 +159,7 @@ impl Bootstrap {
     }
 
     /// One SQLite connection per process, shared by every port it serves.
+    #[cfg(feature = "sqlite")]
     async fn sqlite(&self, path: &std::path::Path) -> Result<Arc<SqliteStore>, BootstrapError> {
         self.sqlite
             .get_or_try_init(|| async {
@@ -172,6 +177,7 @@ impl Bootstrap {
                 self.dynamodb().await,
                 clients_table.clone(),
             )),
+            #[cfg(feature = "sqlite")]
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,
         })
     }
@@ -188,6 +194,7 @@ impl Bootstrap {
                 api_keys_table.clone(),
                 clients_table.clone(),
             )),
+            #[cfg(feature = "sqlite")]
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,
         })
     }
@@ -198,6 +205,7 @@ impl Bootstrap {
                 self.dynamodb().await,
                 users_table.clone(),
             )),
+            #[cfg(feature = "sqlite")]
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,
         })
     }
@@ -208,6 +216,7 @@ impl Bootstrap {
                 self.dynamodb().await,
                 sessions_table.clone(),
             )),
+            #[cfg(feature = "sqlite")]
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,
         })
     }
