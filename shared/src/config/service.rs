@@ -11,9 +11,7 @@ use crate::keys::cache::{DEFAULT_MAX_STALE, DEFAULT_REFRESH_INTERVAL};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreConfig {
     #[cfg(feature = "sqlite")]
-    Sqlite {
-        path: PathBuf,
-    },
+    Sqlite { path: PathBuf },
     DynamoDb {
         clients_table: String,
         api_keys_table: String,
@@ -222,13 +220,6 @@ mod tests {
         assert!(message.contains("no SQLite store"), "{message}");
         assert!(message.contains("`local` feature"), "{message}");
         assert!(message.contains("STORE=dynamodb"), "{message}");
-    }
-
-    #[cfg(not(feature = "sqlite"))]
-    #[test]
-    fn without_sqlite_the_sqlite_store_is_a_config_error_not_a_default() {
-        assert_eq!(settings(&[("STORE", "sqlite")]), Err(no_sqlite_store()));
-        assert_eq!(settings(&[]), Err(no_sqlite_store()));
     }
 
     #[test]
