@@ -2,6 +2,9 @@
 //! select and the handler state each function serves. A function's `main.rs` calls one of
 //! [`Bootstrap::token_endpoint`], [`Bootstrap::user_token_endpoint`], [`Bootstrap::discovery`]
 //! or [`Bootstrap::authorizer`] and hands the result to the Lambda runtime.
+//!
+//! The SQLite wiring exists only with the `sqlite` feature; without it `StoreConfig` has no
+//! SQLite variant (`Settings` refuses `STORE=sqlite`), so DynamoDB is the one store to wire.
 
 use std::sync::Arc;
 use tokio::sync::OnceCell;
