@@ -22,19 +22,21 @@ comma := ,
 LOCAL_ENV := $(shell scripts/local-env.sh $(LOCAL) http://127.0.0.1:$(PORT)) \
 	$(if $(API_KEY_SUNSET),API_KEY_SUNSET=$(API_KEY_SUNSET))
 
-.PHONY: help tools run test check lint lint-rust bench fuzz fmt clean-local
+.PHONY: help tools run test check lint lint-rust lint-lambda bench fuzz fmt clean-local
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /make \1\t- /' | expand -t 20
 
+# The functions are built with their `local` feature (the SQLite store), which the SAM build
+# leaves out; the same feature on both commands lets `cargo lambda watch` reuse this build.
 run: tools ## the service on http://127.0.0.1:9000 (PORT=…), embedded store, demo credentials printed
-	cargo build --bins
+	cargo build --workspace --bins --features local
 	@mkdir -p $(LOCAL)
 	@env $(LOCAL_ENV) $(AUTHCTL) keys init --if-missing > /dev/null
 	@env $(LOCAL_ENV) $(AUTHCTL) demo --credentials-file $(LOCAL)/demo-credentials.json \
 		--output $(LOCAL)/demo.json > /dev/null
 	@scripts/print-demo.sh $(LOCAL)/demo.json $(PORT)
-	cargo lambda watch --invoke-address 127.0.0.1 --invoke-port $(PORT) \
+	cargo lambda watch --features local --invoke-address 127.0.0.1 --invoke-port $(PORT) \
 		--env-vars $(subst $() ,$(comma),$(strip $(LOCAL_ENV)))
 
 test: tools lint ## every test, starting the servers it needs (moto, cargo lambda watch)
@@ -43,7 +45,7 @@ test: tools lint ## every test, starting the servers it needs (moto, cargo lambd
 check: lint-rust ## fast loop: rustfmt, clippy and the tests that need no server
 	cargo test --workspace --exclude integration-tests
 
-lint: lint-rust tools ## rustfmt, clippy and cfn-lint
+lint: lint-rust lint-lambda tools ## rustfmt, clippy, the functions as deployed, and cfn-lint
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	@echo "cfn-lint: infra/template.yaml is clean"
 
@@ -51,9 +53,12 @@ lint-rust: ## rustfmt and clippy only
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
+lint-lambda: ## the functions as SAM builds them: each alone, no SQLite linked, clippy-clean
+	scripts/check-lambda-builds.sh
+
 bench: tools ## criterion benchmarks and the authorizer cold start
 	cargo bench -p token-service
-	cargo build --profile bench -p authorizer
+	cargo build --profile bench -p authorizer --features local
 	$(VENV)/bin/python functions/authorizer/scripts/cold_start.py $(TARGET_DIR)/release/authorizer --runs 30
 
 # The same machine's figures for node-oidc-provider, to compare with ours in one run. Needs Node 20+

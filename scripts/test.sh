@@ -44,12 +44,13 @@ wait_for_port() {
 }
 
 echo "== build"
-cargo build --workspace --all-targets
-# `cargo lambda watch` builds each function on its own (`cargo run --bin <function>`), which
-# resolves features for that package alone, not as the workspace build above does: build them
-# that way now, so the emulator starts them without compiling.
+# The functions with their `local` feature (the SQLite store they are served with below).
+cargo build --workspace --all-targets --features local
+# `cargo lambda watch` builds each function on its own (`cargo run --features local --bin
+# <function>`), which resolves features for that package alone, not as the workspace build above
+# does: build them that way now, so the emulator starts them without compiling.
 for function in client-token user-token discovery authorizer whoami; do
-    cargo build -p "$function"
+    cargo build -p "$function" --features local
 done
 
 echo "== start moto (DynamoDB, Secrets Manager)"
@@ -66,7 +67,7 @@ env "${function_env[@]}" "$target_dir/debug/authctl" keys init > /dev/null
 # The functions log at their most verbose, as JSON like in Lambda: tests/tests/logs_e2e.rs reads
 # their output (WATCH_LOG) for the credentials it sent.
 watch_env=("${function_env[@]}" RUST_LOG=trace AWS_LAMBDA_LOG_LEVEL=TRACE AWS_LAMBDA_LOG_FORMAT=JSON)
-setsid "$venv/bin/cargo-lambda" lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
+setsid "$venv/bin/cargo-lambda" lambda watch --features local --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
     --env-vars "$(IFS=,; echo "${watch_env[*]}")" \
     > "$work/watch.log" 2>&1 &
 pids+=($!)
@@ -103,7 +104,7 @@ export E2E_SQLITE_PATH=$work/token-service.sqlite
 export E2E_KEY_FILE=$work/keyset.json
 export CARGO_LAMBDA=$venv/bin/cargo-lambda
 export WATCH_LOG=$work/watch.log
-cargo test --workspace
+cargo test --workspace --features local
 
 echo "== schemathesis: docs/openapi.yaml against the functions (no 5xx, every answer as documented)"
 # Once without credentials, once as a registered client (so the token endpoints answer 200 too).

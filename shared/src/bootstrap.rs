@@ -3,6 +3,9 @@
 //! [`Bootstrap::token_endpoint`], [`Bootstrap::user_token_endpoint`], [`Bootstrap::discovery`],
 //! [`Bootstrap::authorizer`] or [`Bootstrap::key_rotation`] and hands the result to the Lambda
 //! runtime.
+//!
+//! The SQLite wiring exists only with the `sqlite` feature; without it `StoreConfig` has no
+//! SQLite variant (`Settings` refuses `STORE=sqlite`), so DynamoDB is the one store to wire.
 
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -21,6 +24,7 @@ use crate::oauth::{RemoveLegacyKeysOnIssue, TokenEndpoint, UserTokenEndpoint};
 use crate::store::dynamodb::{
     DynamoDbApiKeyStore, DynamoDbClientStore, DynamoDbSessionStore, DynamoDbUserStore,
 };
+#[cfg(feature = "sqlite")]
 use crate::store::sqlite::SqliteStore;
 use crate::store::{ApiKeyStore, ClientStore, SessionStore, UserStore};
 use crate::tokens::AccessTokenVerifier;
@@ -29,6 +33,7 @@ use crate::tokens::AccessTokenVerifier;
 pub enum BootstrapError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[cfg(feature = "sqlite")]
     #[error("opening the SQLite store failed: {0}")]
     Sqlite(String),
 }
@@ -37,6 +42,7 @@ pub struct Bootstrap {
     settings: Settings,
     aws: OnceCell<aws_config::SdkConfig>,
     dynamodb: OnceCell<aws_sdk_dynamodb::Client>,
+    #[cfg(feature = "sqlite")]
     sqlite: OnceCell<Arc<SqliteStore>>,
 }
 
@@ -46,6 +52,7 @@ impl Bootstrap {
             settings,
             aws: OnceCell::new(),
             dynamodb: OnceCell::new(),
+            #[cfg(feature = "sqlite")]
             sqlite: OnceCell::new(),
         }
     }
@@ -170,6 +177,7 @@ impl Bootstrap {
     }
 
     /// One SQLite connection per process, shared by every port it serves.
+    #[cfg(feature = "sqlite")]
     async fn sqlite(&self, path: &std::path::Path) -> Result<Arc<SqliteStore>, BootstrapError> {
         self.sqlite
             .get_or_try_init(|| async {
@@ -187,6 +195,7 @@ impl Bootstrap {
                 self.dynamodb().await,
                 clients_table.clone(),
             )),
+            #[cfg(feature = "sqlite")]
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,
         })
     }
@@ -203,6 +212,7 @@ impl Bootstrap {
                 api_keys_table.clone(),
                 clients_table.clone(),
             )),
+            #[cfg(feature = "sqlite")]
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,
         })
     }
@@ -213,6 +223,7 @@ impl Bootstrap {
                 self.dynamodb().await,
                 users_table.clone(),
             )),
+            #[cfg(feature = "sqlite")]
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,
         })
     }
@@ -223,6 +234,7 @@ impl Bootstrap {
                 self.dynamodb().await,
                 sessions_table.clone(),
             )),
+            #[cfg(feature = "sqlite")]
             StoreConfig::Sqlite { path } => self.sqlite(path).await?,
         })
     }

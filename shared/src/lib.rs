@@ -8,7 +8,8 @@
 //!   access policy → decision;
 //! - [`tokens`]: JWT access-token claims, minting and verification;
 //! - [`keys`]: the signing key set, its cache, and its sources (file, Secrets Manager, memory);
-//! - [`store`]: the storage ports and their adapters (SQLite, DynamoDB, memory);
+//! - [`store`]: the storage ports and their adapters (SQLite with feature `sqlite`, DynamoDB,
+//!   memory);
 //! - [`config`]: settings from the environment; [`bootstrap`]: each function's wiring;
 //! - [`http`]: the framework-neutral response every entrypoint returns; [`private_file`]:
 //!   owner-only local files for secrets; [`log_safe`]: attacker-supplied values capped and

@@ -7,7 +7,7 @@ measures from just before the process is spawned to the moment its response arri
 then prints min / median / p90 and checks that every answer allowed the request.
 
 Usage (from the repository root; the venv has `cryptography`, which moto depends on):
-    cargo build --profile bench -p authorizer
+    cargo build --profile bench -p authorizer --features local   # it runs on a SQLite store
     .tools/venv/bin/python functions/authorizer/scripts/cold_start.py target/release/authorizer --runs 20
 """
 

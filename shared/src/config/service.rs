@@ -10,9 +10,8 @@ use crate::keys::cache::{DEFAULT_MAX_STALE, DEFAULT_REFRESH_INTERVAL};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreConfig {
-    Sqlite {
-        path: PathBuf,
-    },
+    #[cfg(feature = "sqlite")]
+    Sqlite { path: PathBuf },
     DynamoDb {
         clients_table: String,
         api_keys_table: String,
@@ -59,11 +58,7 @@ impl Settings {
             .trim_end_matches('/')
             .to_string();
         let store = match var("STORE").as_deref().unwrap_or("sqlite") {
-            "sqlite" => StoreConfig::Sqlite {
-                path: var("SQLITE_PATH")
-                    .unwrap_or_else(|| ".local/token-service.sqlite".into())
-                    .into(),
-            },
+            "sqlite" => sqlite_store(&var)?,
             "dynamodb" => StoreConfig::DynamoDb {
                 clients_table: var("CLIENTS_TABLE")
                     .unwrap_or_else(|| "token-service-clients".into()),
@@ -150,6 +145,35 @@ impl Settings {
     }
 }
 
+/// `STORE=sqlite` (also when STORE is unset): the embedded store's file.
+#[cfg(feature = "sqlite")]
+fn sqlite_store(var: &impl Fn(&str) -> Option<String>) -> Result<StoreConfig, ConfigError> {
+    Ok(StoreConfig::Sqlite {
+        path: var("SQLITE_PATH")
+            .unwrap_or_else(|| ".local/token-service.sqlite".into())
+            .into(),
+    })
+}
+
+/// Without the `sqlite` feature (the functions as SAM builds them) there is no SQLite store to
+/// open: refusing the setting at start-up says why, where a missing store would only fail
+/// requests later.
+#[cfg(not(feature = "sqlite"))]
+fn sqlite_store(_var: &impl Fn(&str) -> Option<String>) -> Result<StoreConfig, ConfigError> {
+    Err(no_sqlite_store())
+}
+
+// Compiled in every build so that its test runs in the usual (SQLite) test run too.
+#[cfg_attr(feature = "sqlite", allow(dead_code))]
+fn no_sqlite_store() -> ConfigError {
+    ConfigError(
+        "STORE=sqlite (the default when STORE is unset): this build has no SQLite store \
+         (the embedded default is built with the functions' `local` feature; see README); \
+         deployed functions use STORE=dynamodb"
+            .into(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +183,7 @@ mod tests {
         Settings::from_lookup(env(vars))
     }
 
+    #[cfg(feature = "sqlite")]
     #[test]
     fn defaults_run_locally_on_the_embedded_store() {
         let s = settings(&[]).unwrap();
@@ -196,6 +221,15 @@ mod tests {
             }
         );
         assert_eq!(s.signing_algorithm, SigningAlgorithm::ES256);
+    }
+
+    #[test]
+    fn a_build_without_sqlite_refuses_the_sqlite_store_and_says_how_to_get_it() {
+        let message = no_sqlite_store().to_string();
+        assert!(message.contains("STORE=sqlite"), "{message}");
+        assert!(message.contains("no SQLite store"), "{message}");
+        assert!(message.contains("`local` feature"), "{message}");
+        assert!(message.contains("STORE=dynamodb"), "{message}");
     }
 
     #[test]

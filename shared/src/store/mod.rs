@@ -5,8 +5,8 @@
 //! ([`ApiKeyReader`]); the CLI manages both ([`ClientStore`], [`ApiKeyStore`]). The user-token
 //! function signs users in ([`UserAccounts`]) and keeps their sessions ([`SessionStore`]); the
 //! CLI manages users ([`UserStore`]). Each backend
-//! folder implements every port it serves: [`sqlite`] (the embedded default, one file),
-//! [`dynamodb`] (AWS) and [`memory`] (tests of the logic above the ports).
+//! folder implements every port it serves: `sqlite` (the embedded default, one file; feature
+//! `sqlite`), [`dynamodb`] (AWS) and [`memory`] (tests of the logic above the ports).
 
 use async_trait::async_trait;
 
@@ -17,6 +17,7 @@ use crate::domain::{
 
 pub mod dynamodb;
 pub mod memory;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 #[derive(Debug, thiserror::Error)]

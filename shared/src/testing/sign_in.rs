@@ -13,6 +13,7 @@ use crate::http::HttpResponse;
 use crate::keys::{KeyCache, SigningAlgorithm};
 use crate::oauth::{TokenRequest, UserTokenEndpoint};
 use crate::store::memory::{MemoryClientStore, MemorySessionStore, MemoryUserStore};
+#[cfg(feature = "sqlite")]
 use crate::store::sqlite::SqliteStore;
 use crate::store::{ClientStore, SessionStore, UserAccounts, UserStore};
 use crate::tokens::TokenSettings;
@@ -41,6 +42,7 @@ impl SignInWorld {
     }
 
     /// One SQLite store serving clients, users and sessions; keys of `alg`, cheap argon2id.
+    #[cfg(feature = "sqlite")]
     pub async fn sqlite(store: Arc<SqliteStore>, alg: SigningAlgorithm) -> Self {
         Self::with_stores(
             store.clone(),
