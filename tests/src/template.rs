@@ -1,6 +1,7 @@
 //! The functions' IAM grants as `infra/template.yaml` declares them, read once for the tests
 //! that check them: against the README's table (`template_iam.rs`), and against the requests the
-//! DynamoDB adapters really send (the attribute limits, with [`crate::dynamodb_writes`]).
+//! DynamoDB adapters really send (the attribute limits, with [`crate::dynamodb_writes`]); and its
+//! routes, against the `cargo lambda watch` router (`template_routes.rs`).
 
 use serde_norway::Value;
 
@@ -50,8 +51,7 @@ pub fn repo_file(path: &str) -> String {
 
 /// Every grant of every function in the template.
 pub fn grants() -> Vec<Grant> {
-    let template: Value =
-        serde_norway::from_str(&repo_file("infra/template.yaml")).expect("the template parses");
+    let template = template();
     let mut grants = Vec::new();
     let resources = template["Resources"].as_mapping().expect("Resources");
     for (name, resource) in resources {
@@ -139,4 +139,150 @@ fn statements(value: &Value) -> Vec<&Value> {
         }
         plain => vec![plain],
     }
+}
+
+/// One route the template serves: its method and path, the function's binary (its
+/// `BuildProperties.Binary`), and where it is declared.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    pub binary: String,
+    /// `HttpApi event of X`, `ApiGatewayV2 route X`, `REST method X`.
+    pub declared_by: String,
+}
+
+fn template() -> Value {
+    serde_norway::from_str(&repo_file("infra/template.yaml")).expect("the template parses")
+}
+
+/// Every route of every API in the template: the functions' `HttpApi` events, the
+/// `AWS::ApiGatewayV2::Route`s (through their integration) and the REST APIs'
+/// `AWS::ApiGateway::Method`s (their path rebuilt from the `AWS::ApiGateway::Resource` chain).
+pub fn routes() -> Vec<Route> {
+    let template = template();
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    let by_id = |id: &str| -> &Value {
+        resources
+            .get(id)
+            .unwrap_or_else(|| panic!("no resource {id}"))
+    };
+    let binary_of = |function: &str| -> String {
+        by_id(function)["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{function} names no binary"))
+            .to_string()
+    };
+    let mut routes = Vec::new();
+    for (id, resource) in resources {
+        let id = id.as_str().expect("a logical id");
+        match resource["Type"].as_str() {
+            Some("AWS::Serverless::Function") => {
+                let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+                    continue;
+                };
+                for (event, spec) in events {
+                    if spec["Type"].as_str() != Some("HttpApi") {
+                        continue;
+                    }
+                    let properties = &spec["Properties"];
+                    routes.push(Route {
+                        method: properties["Method"]
+                            .as_str()
+                            .expect("Method")
+                            .to_uppercase(),
+                        path: properties["Path"].as_str().expect("Path").to_string(),
+                        binary: binary_of(id),
+                        declared_by: format!("HttpApi event {} of {id}", event.as_str().unwrap()),
+                    });
+                }
+            }
+            Some("AWS::ApiGatewayV2::Route") => {
+                let key = resource["Properties"]["RouteKey"]
+                    .as_str()
+                    .expect("RouteKey");
+                let (method, path) = key.split_once(' ').expect("a route key is `METHOD /path`");
+                let target = intrinsic_text(&resource["Properties"]["Target"]);
+                let integration = target
+                    .trim_start_matches("Sub ")
+                    .trim_start_matches("integrations/${")
+                    .trim_end_matches('}');
+                let uri = intrinsic_text(&by_id(integration)["Properties"]["IntegrationUri"]);
+                routes.push(Route {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                    binary: binary_of(function_in(&uri)),
+                    declared_by: format!("ApiGatewayV2 route {id}"),
+                });
+            }
+            Some("AWS::ApiGateway::Method") => {
+                let properties = &resource["Properties"];
+                let mut segments = Vec::new();
+                let mut parent = intrinsic_text(&properties["ResourceId"]);
+                // `Ref X` up to the API's `GetAtt Api.RootResourceId`.
+                while let Some(path_resource) = parent.strip_prefix("Ref ") {
+                    let path_resource = &by_id(path_resource)["Properties"];
+                    segments.push(path_resource["PathPart"].as_str().expect("PathPart"));
+                    parent = intrinsic_text(&path_resource["ParentId"]);
+                }
+                assert!(
+                    parent.ends_with(".RootResourceId"),
+                    "{id}: path ends at {parent}"
+                );
+                segments.reverse();
+                let uri = intrinsic_text(&properties["Integration"]["Uri"]);
+                routes.push(Route {
+                    method: properties["HttpMethod"]
+                        .as_str()
+                        .expect("HttpMethod")
+                        .to_string(),
+                    path: format!("/{}", segments.join("/")),
+                    binary: binary_of(function_in(&uri)),
+                    declared_by: format!("REST method {id}"),
+                });
+            }
+            _ => {}
+        }
+    }
+    routes
+}
+
+/// The function an integration URI names: `GetAtt F.Arn`, or a `Sub` with `${F.Arn}`.
+fn function_in(uri: &str) -> &str {
+    let attribute = match uri.strip_prefix("GetAtt ") {
+        Some(attribute) => attribute,
+        None => uri
+            .split("${")
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .find(|name| name.ends_with(".Arn"))
+            .unwrap_or_else(|| panic!("no `${{F.Arn}}` in {uri}")),
+    };
+    attribute.strip_suffix(".Arn").expect("an ARN attribute")
+}
+
+/// `!Sub "…"` → `Sub …`, like the grants' resources.
+fn intrinsic_text(value: &Value) -> String {
+    resource_name(value)
+}
+
+/// The `cargo lambda watch` router of the workspace's Cargo.toml
+/// (`[workspace.metadata.lambda.watch.router]`): path → function binary.
+pub fn watch_router() -> Vec<(String, String)> {
+    let manifest = repo_file("Cargo.toml");
+    let start = manifest
+        .find("[workspace.metadata.lambda.watch.router]")
+        .expect("the watch router table");
+    manifest[start..]
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.trim_start().starts_with('['))
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (path, binary) = line.split_once('=').expect("`\"path\" = \"function\"`");
+            let unquote = |s: &str| s.trim().trim_matches('"').to_string();
+            (unquote(path), unquote(binary))
+        })
+        .collect()
 }
