@@ -51,9 +51,12 @@ lint-rust: ## rustfmt and clippy only
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-bench: tools ## criterion benchmarks and the authorizer cold start
+# The invocation bench reads criterion's in-process figures (when present) to show what the
+# runtime adds to each handler, so criterion runs first.
+bench: tools ## criterion benchmarks, every function's cost per invocation, the authorizer cold start
 	cargo bench -p token-service
-	cargo build --profile bench -p authorizer
+	cargo build --release -p client-token -p user-token -p authorizer -p discovery
+	TARGET_DIR=$(TARGET_DIR) cargo bench -p integration-tests --bench invocation
 	$(VENV)/bin/python functions/authorizer/scripts/cold_start.py $(TARGET_DIR)/release/authorizer --runs 30
 
 FUZZ_SECONDS ?= 60
