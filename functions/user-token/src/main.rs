@@ -6,7 +6,8 @@ use token_service::entrypoints::logging::init_logging;
 use token_service::entrypoints::never_fails;
 use token_service::entrypoints::user_token::handle_user_token_request;
 
-#[tokio::main]
+// One event at a time per container: worker threads would only add wake-ups across threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     init_logging();
     let endpoint = Bootstrap::from_env()?.user_token_endpoint().await?;
