@@ -7,6 +7,9 @@ use token_service::entrypoints::discovery::handle_discovery_request;
 use token_service::entrypoints::logging::init_logging;
 use token_service::entrypoints::never_fails;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // One event at a time per container: worker threads would only add wake-ups across threads.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
