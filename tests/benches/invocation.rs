@@ -7,7 +7,8 @@
 //! the difference from the in-process criterion figure of the same handler (`cargo bench -p
 //! token-service`, when it has run) is what the runtime, the event conversions and the logging
 //! add. `BENCH_FILTER=authorizer,ES256` keeps the rows whose function, event or algorithm
-//! contains one of the words.
+//! contains one of the words; `BENCH_FILTER=client-token+body+EdDSA` the rows that match all
+//! three. `BENCH_LOG_LEVEL=WARN` drops the per-request INFO lines (deployed: INFO).
 
 #[path = "invocation/child.rs"]
 mod child;
@@ -90,12 +91,13 @@ fn main() {
     let scenarios: Vec<Scenario> = scenarios(&world, invocations)
         .into_iter()
         .filter(|s| {
+            let matches = |word: &str| {
+                s.function.contains(word) || s.event.contains(word) || s.alg.as_str() == word
+            };
             filter.is_empty()
-                || filter.iter().any(|w| {
-                    s.function.contains(w.as_str())
-                        || s.event.contains(w.as_str())
-                        || s.alg.as_str() == w
-                })
+                || filter
+                    .iter()
+                    .any(|alternative| alternative.split('+').all(|w| matches(w.trim())))
         })
         .collect();
     println!("{}", machine());
@@ -433,10 +435,18 @@ fn machine() -> String {
         .find_map(|l| l.strip_prefix("model name"))
         .and_then(|l| l.split_once(':'))
         .map_or("unknown CPU", |(_, m)| m.trim());
+    let avx512 = if cpuinfo.contains(" avx512f") {
+        ", AVX-512"
+    } else {
+        ""
+    };
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split_whitespace().next().unwrap_or("?");
     format!(
-        "Invocation cost through the Lambda Runtime API: {cores} × {model}; release binaries; \
-         CPU is the child's scheduler time per invocation after {WARM_UP} warm-up invocations."
+        "Invocation cost through the Lambda Runtime API: {cores} vCPUs of {model}{avx512} \
+         (load average {load} at the start); release binaries; CPU is the child's scheduler \
+         time per invocation after {WARM_UP} warm-up invocations."
     )
 }
 

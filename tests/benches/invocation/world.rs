@@ -124,7 +124,7 @@ impl World {
             // What infra/template.yaml deploys: the authorizer's warm path reads the store
             // once a minute per caller, and every function logs JSON at INFO.
             ("CALLER_STATUS_CACHE_SECONDS", "60".into()),
-            ("AWS_LAMBDA_LOG_LEVEL", "INFO".into()),
+            ("AWS_LAMBDA_LOG_LEVEL", log_level()),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON".into()),
         ]
         .into_iter()
@@ -150,4 +150,9 @@ pub fn user_email(cost: Argon2Cost) -> &'static str {
         Argon2Cost::Deployed => "owasp@lp-bench.example",
         Argon2Cost::Cheap => "cheap@lp-bench.example",
     }
+}
+
+/// INFO as deployed; `BENCH_LOG_LEVEL=WARN` shows what the per-request log lines cost.
+fn log_level() -> String {
+    std::env::var("BENCH_LOG_LEVEL").unwrap_or_else(|_| "INFO".into())
 }
