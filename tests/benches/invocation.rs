@@ -405,9 +405,7 @@ fn criterion_mean_ns(target: &Path, id: &str) -> Option<f64> {
     let (group, rest) = id.split_once('/')?;
     let candidates = [
         target.join("criterion").join(id),
-        target
-            .join("criterion")
-            .join(format!("{group}_{}", rest.replacen('/', "_", 1))),
+        target.join("criterion").join(format!("{group}_{rest}")),
     ];
     candidates.iter().find_map(|dir| {
         let text = std::fs::read_to_string(dir.join("new/estimates.json")).ok()?;
