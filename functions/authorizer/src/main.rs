@@ -6,7 +6,11 @@ use serde_json::Value;
 use token_service::bootstrap::Bootstrap;
 use token_service::entrypoints::logging::init_logging;
 
-#[tokio::main]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+// One event at a time per container: worker threads would only add wake-ups across threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     init_logging();
     let handler = Bootstrap::from_env()?.authorizer().await?;

@@ -7,7 +7,11 @@ use token_service::entrypoints::discovery::handle_discovery_request;
 use token_service::entrypoints::logging::init_logging;
 use token_service::entrypoints::serve_proxy_events;
 
-#[tokio::main]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+// One event at a time per container: worker threads would only add wake-ups across threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     init_logging();
     let state = Bootstrap::from_env()?.discovery().await;

@@ -6,7 +6,8 @@ use token_service::bootstrap::Bootstrap;
 use token_service::entrypoints::key_rotation::{RotationEvent, handle_rotation_event};
 use token_service::entrypoints::logging::init_logging;
 
-#[tokio::main]
+// One event at a time per container: worker threads would only add wake-ups across threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     init_logging();
     let rotation = Bootstrap::from_env()?.key_rotation().await;

@@ -6,7 +6,11 @@ use token_service::entrypoints::logging::init_logging;
 use token_service::entrypoints::serve_proxy_events;
 use token_service::entrypoints::user_token::handle_user_token_request;
 
-#[tokio::main]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+// One event at a time per container: worker threads would only add wake-ups across threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     init_logging();
     let endpoint = Bootstrap::from_env()?.user_token_endpoint().await?;
