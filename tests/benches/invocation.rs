@@ -39,7 +39,7 @@ const DEPLOYED_ARGON2_SHARE: usize = 20;
 /// What a correct answer looks like.
 #[derive(Debug, Clone, Copy)]
 enum Expect {
-    /// A lambda_http response: status 200 and a JSON body with this member.
+    /// A proxy response: status 200 and a JSON body with this member.
     Http(&'static str),
     /// An HTTP API 2.0 simple response that allows.
     Authorized,
