@@ -59,10 +59,11 @@ lint-lambda: ## the functions as SAM builds them: each alone, no SQLite linked, 
 # The invocation bench reads criterion's in-process figures (when present) to show what the
 # runtime adds to each handler, so criterion runs first. It serves the functions from the
 # embedded store, so they are built with their `local` feature.
-bench: tools ## criterion benchmarks, every function's cost per invocation and cold start
+bench: tools ## criterion, every function's cost per invocation and cold start, node-oidc-provider's
 	cargo bench -p token-service
 	cargo build --release -p client-token -p user-token -p authorizer -p discovery --features local
 	TARGET_DIR=$(TARGET_DIR) cargo bench -p integration-tests --bench invocation
+	tests/benches/oidc-provider/run.sh
 
 # The same machine's figures for node-oidc-provider, to compare with ours in one run. Needs Node 20+
 # and npm; installs from the bench's lock file into its (git-ignored) node_modules.
