@@ -22,7 +22,7 @@ comma := ,
 LOCAL_ENV := $(shell scripts/local-env.sh $(LOCAL) http://127.0.0.1:$(PORT)) \
 	$(if $(API_KEY_SUNSET),API_KEY_SUNSET=$(API_KEY_SUNSET))
 
-.PHONY: help tools run test check lint lint-rust lint-lambda bench fuzz fmt clean-local
+.PHONY: help tools run test check lint lint-rust lint-lambda bench fuzz fmt clean-local deploy
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /make \1\t- /' | expand -t 20
@@ -70,6 +70,18 @@ bench: tools ## criterion, every function's cost per invocation and cold start, 
 .PHONY: bench-oidc-provider
 bench-oidc-provider: ## node-oidc-provider 9's server CPU per client_credentials token (RS256, ES256)
 	tests/benches/oidc-provider/run.sh
+
+SAM_CLI := $(TOOLS)/sam/bin/sam
+
+# SAM builds every function with cargo-lambda for arm64 (its Rust build method, opted into in
+# infra/samconfig.toml) and deploys with the guided prompts; AWS credentials must be set.
+deploy: $(SAM_CLI) tools ## sam build (cargo-lambda, arm64) and sam deploy --guided (needs AWS credentials)
+	PATH="$(VENV)/bin:$$PATH" $(SAM_CLI) build --config-file infra/samconfig.toml
+	$(SAM_CLI) deploy --guided --config-file infra/samconfig.toml
+
+$(SAM_CLI):
+	python3 -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
 
 FUZZ_SECONDS ?= 60
 CARGO_FUZZ := $(TOOLS)/cargo/bin/cargo-fuzz
