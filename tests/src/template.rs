@@ -152,7 +152,8 @@ pub struct Route {
     pub declared_by: String,
 }
 
-fn template() -> Value {
+/// The template as YAML, its `!Ref`/`!GetAtt` tags kept.
+pub fn template() -> Value {
     serde_norway::from_str(&repo_file("infra/template.yaml")).expect("the template parses")
 }
 
