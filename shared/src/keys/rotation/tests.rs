@@ -208,16 +208,22 @@ async fn test_and_finish_before_create_are_errors() {
     assert_eq!(f.stages().await.version_with(AWSCURRENT), Some("v0"));
 }
 
-#[tokio::test]
-async fn a_key_set_written_during_the_rotation_is_not_undone() {
+/// A rotation `t1` whose createSecret ran, then an emergency `authctl keys rotate` that wrote
+/// a new AWSCURRENT (`v-authctl`) while it was pending: the fixture and the emergency key set.
+async fn emergency_write_during_a_rotation() -> (Fixture, KeySetDocument) {
     let initial = initial_document(ALG, now_unix()).unwrap();
     let f = with_key_set(&initial);
     f.secret.start_rotation("t1");
     f.step("t1", "createSecret").await.unwrap();
-    // An emergency `authctl keys rotate` while the rotation is pending.
     let emergency = rotate(&initial, ALG, now_unix(), RetirementWindow::default()).unwrap();
     f.secret
         .put_current("v-authctl", &serde_json::to_string(&emergency).unwrap());
+    (f, emergency)
+}
+
+#[tokio::test]
+async fn a_key_set_written_during_the_rotation_is_not_undone() {
+    let (f, emergency) = emergency_write_during_a_rotation().await;
 
     let error = f.step("t1", "finishSecret").await.unwrap_err();
     assert!(
@@ -243,13 +249,7 @@ async fn a_key_set_written_during_the_rotation_is_not_undone() {
 
 #[tokio::test]
 async fn test_secret_also_refuses_a_rotation_from_an_older_key_set() {
-    let initial = initial_document(ALG, now_unix()).unwrap();
-    let f = with_key_set(&initial);
-    f.secret.start_rotation("t1");
-    f.step("t1", "createSecret").await.unwrap();
-    let emergency = rotate(&initial, ALG, now_unix(), RetirementWindow::default()).unwrap();
-    f.secret
-        .put_current("v-authctl", &serde_json::to_string(&emergency).unwrap());
+    let (f, _) = emergency_write_during_a_rotation().await;
     let error = f.step("t1", "testSecret").await.unwrap_err();
     assert!(
         matches!(error, RotationError::CurrentChanged { .. }),
