@@ -3,44 +3,25 @@
 //! Captured through the subscriber every function installs, in its plain-text format (JSON would
 //! escape a newline itself; the text format shows what the value carries).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use token_service::config::HttpApiResponse;
-use token_service::entrypoints::logging::{LogSettings, log_subscriber};
+use token_service::entrypoints::logging::LogSettings;
 use token_service::keys::SigningAlgorithm;
 use token_service::oauth::{TokenEndpoint, TokenEndpointKind, TokenRequest};
 use token_service::store::memory::MemoryClientStore;
 use token_service::testing::authorizer::{AuthorizerWorld, answer, token_settings};
 use token_service::testing::events::{Shape, event};
-use token_service::testing::{FORM_URLENCODED, key_cache};
+use token_service::testing::{CapturedLog, FORM_URLENCODED, key_cache};
 
 /// A line an attacker would like the log to show.
 const FORGED: &str = "\n INFO forged: client admin signed in\r\n";
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Everything logged at INFO (the default level) while `work` runs.
 async fn logged_while(work: impl Future<Output = ()>) -> String {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = log_subscriber(&LogSettings::default(), move || writer.clone());
-    let guard = tracing::subscriber::set_default(subscriber);
-    work.await;
-    drop(guard);
-    let bytes = captured.0.lock().unwrap().clone();
-    String::from_utf8(bytes).unwrap()
+    let captured = CapturedLog::default();
+    captured.during_async(&LogSettings::default(), work).await;
+    captured.text()
 }
 
 fn assert_no_forged_line(logged: &str) {

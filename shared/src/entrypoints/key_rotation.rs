@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::domain::time::now_unix;
+use crate::entrypoints::runtime::InvocationError;
 use crate::keys::rotation::{KeyRotation, RotationError, StepOutcome};
 use crate::log_safe::untrusted;
 
@@ -17,6 +18,14 @@ pub struct RotationEvent {
     pub client_request_token: String,
     #[serde(rename = "Step")]
     pub step: String,
+}
+
+/// Secrets Manager records the message of a failed step (it names the step's rule, never key
+/// material).
+impl From<RotationError> for InvocationError {
+    fn from(error: RotationError) -> Self {
+        InvocationError::new("RotationError", error.to_string())
+    }
 }
 
 pub async fn handle_rotation_event(

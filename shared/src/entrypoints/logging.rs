@@ -1,19 +1,20 @@
-//! The one log subscriber every function installs. It reads the level and the format as
-//! `lambda_runtime`'s default subscriber does (`AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO;
-//! JSON when `AWS_LAMBDA_LOG_FORMAT` is JSON; `RUST_LOG` directives on top), with one difference:
-//! only our own code follows that level. At TRACE `lambda_runtime` logs every raw event (form
-//! bodies with `client_secret`, `password`, `refresh_token`; `Authorization` and `X-Api-Key`
-//! headers), and the AWS SDK and the HTTP stack log requests and DynamoDB items (hashes) at
-//! DEBUG and TRACE. So every other crate is capped whatever the configuration says: deny by
-//! default, since a dependency added later cannot be trusted to keep secrets out of its traces.
+//! The one log subscriber every function installs. It reads the level and the format as Lambda
+//! sets them and as `lambda_runtime`'s default subscriber did (`AWS_LAMBDA_LOG_LEVEL`, else
+//! `RUST_LOG`, else INFO; JSON when `AWS_LAMBDA_LOG_FORMAT` is JSON; `RUST_LOG` directives on
+//! top), with one difference: only our own code follows that level. The AWS SDK and the HTTP
+//! stack log requests and DynamoDB items (hashes) at DEBUG and TRACE, and Lambda runtimes log
+//! raw events (form bodies with `client_secret`, `password`, `refresh_token`; `Authorization`
+//! and `X-Api-Key` headers) at TRACE. So every other crate is capped whatever the configuration
+//! says: deny by default, since a dependency added later cannot be trusted to keep secrets out
+//! of its traces.
 
-use lambda_runtime::tracing::Subscriber;
-use lambda_runtime::tracing::subscriber::filter::{EnvFilter, LevelFilter, Targets};
-use lambda_runtime::tracing::subscriber::fmt::MakeWriter;
-use lambda_runtime::tracing::subscriber::layer::SubscriberExt;
-use lambda_runtime::tracing::subscriber::util::SubscriberInitExt;
-use lambda_runtime::tracing::subscriber::{Layer, Registry, fmt};
 use std::str::FromStr;
+use tracing::Subscriber;
+use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, Registry, fmt};
 
 /// Targets that follow the configured level: the library and the function binaries.
 const OWN_TARGETS: &[&str] = &[
@@ -26,17 +27,11 @@ const OWN_TARGETS: &[&str] = &[
     "whoami",
 ];
 
-/// The runtime's targets (a prefix: `lambda_runtime_api_client` too) keep INFO: its
-/// "Lambda runtime invoke" span carries the request id into our lines, and it logs no event
-/// content below TRACE.
-const RUNTIME_TARGETS: &[&str] = &["lambda_runtime"];
-const RUNTIME_LEVEL: LevelFilter = LevelFilter::INFO;
-
 /// Every other target: the AWS SDK (`aws_sdk_*`, `aws_smithy_*`, `aws_config`, …), hyper, h2,
 /// rustls, SQLite, and whatever comes later.
 const OTHER_LEVEL: LevelFilter = LevelFilter::WARN;
 
-/// What the environment asks for, as `lambda_runtime` reads it.
+/// What the environment asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogSettings {
     /// `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO.
@@ -98,46 +93,20 @@ fn pinned_levels() -> Targets {
     let own = OWN_TARGETS
         .iter()
         .map(|target| (*target, LevelFilter::TRACE));
-    let runtime = RUNTIME_TARGETS
-        .iter()
-        .map(|target| (*target, RUNTIME_LEVEL));
-    Targets::new()
-        .with_default(OTHER_LEVEL)
-        .with_targets(own.chain(runtime))
+    Targets::new().with_default(OTHER_LEVEL).with_targets(own)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
+    use crate::testing::CapturedLog;
     use tracing::Level;
-
-    /// Everything the subscriber wrote.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Captured {
-        fn text(&self) -> String {
-            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-        }
-    }
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     const SECRET: &str = "client_secret=s3cr3t-in-a-raw-event";
 
     /// What the runtime, the SDK and hyper log at their most verbose, then our own lines.
     fn log_everything() {
-        let invoke = tracing::info_span!(target: "lambda_runtime::layers::trace",
+        let invoke = tracing::error_span!(target: "token_service::entrypoints::runtime",
             "Lambda runtime invoke", requestId = "req-1234");
         let _in_invoke = invoke.enter();
         tracing::trace!(target: "lambda_runtime::layers::api_response", body = SECRET,
@@ -153,10 +122,8 @@ mod tests {
     }
 
     fn logged_with(settings: LogSettings) -> String {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = log_subscriber(&settings, move || writer.clone());
-        ::tracing::subscriber::with_default(subscriber, log_everything);
+        let captured = CapturedLog::default();
+        captured.during(&settings, log_everything);
         captured.text()
     }
 
@@ -197,7 +164,7 @@ mod tests {
     }
 
     #[test]
-    fn the_level_is_read_as_lambda_runtime_reads_it() {
+    fn the_level_is_read_as_lambda_sets_it() {
         let info = logged_with(LogSettings::default());
         assert!(!info.contains("our own debug line"), "{info}");
         assert!(info.contains("an SDK warning"), "{info}");

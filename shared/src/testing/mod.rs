@@ -5,6 +5,7 @@
 //! adapter joins.
 
 pub mod authorizer;
+mod captured_log;
 mod clients;
 pub mod conformance;
 pub mod events;
@@ -16,6 +17,7 @@ pub mod proxy_events;
 pub mod sign_in;
 mod users;
 
+pub use captured_log::CapturedLog;
 pub use clients::{ClientBuilder, DEFAULT_SECRET, client, registered};
 pub use form::{FORM_URLENCODED, TokenForm, basic, post_v1_token};
 pub use key_entries::sole_key;

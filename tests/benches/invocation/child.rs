@@ -123,7 +123,18 @@ impl Function {
         status_field(self.pid(), "Threads:")
     }
 
+    /// SIGTERM first, as Lambda sends at shutdown (and so that a profiler wrapping the binary
+    /// writes its data), then SIGKILL if the process is still there.
     pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        for _ in 0..100 {
+            if self.exited().is_some() {
+                break;
+            }
+            thread::sleep(std::time::Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         for drain in self.drains.drain(..) {

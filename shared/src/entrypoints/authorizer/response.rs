@@ -1,12 +1,12 @@
 //! What the authorizer answers API Gateway: a simple response (HTTP API), an IAM policy, or a
 //! failed invocation whose message API Gateway reads.
 
-use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
 use super::event::EventShape;
 use crate::authz::{Decision, Principal};
 use crate::config::HttpApiResponse;
+use crate::entrypoints::runtime::InvocationError;
 
 /// How the invocation fails. API Gateway reads the error message: exactly `Unauthorized` means
 /// 401 on a REST API; anything else is a 500.
@@ -33,16 +33,13 @@ impl std::fmt::Display for AuthorizerFailure {
 
 impl std::error::Error for AuthorizerFailure {}
 
-impl From<AuthorizerFailure> for Diagnostic {
+impl From<AuthorizerFailure> for InvocationError {
     fn from(failure: AuthorizerFailure) -> Self {
-        Diagnostic {
-            error_type: match failure {
-                AuthorizerFailure::Unauthorized => "Unauthorized",
-                AuthorizerFailure::Internal => "AuthorizerError",
-            }
-            .into(),
-            error_message: failure.message().into(),
-        }
+        let error_type = match failure {
+            AuthorizerFailure::Unauthorized => "Unauthorized",
+            AuthorizerFailure::Internal => "AuthorizerError",
+        };
+        InvocationError::new(error_type, failure.message())
     }
 }
 
@@ -197,15 +194,14 @@ pub const ANONYMOUS: &str = "anonymous";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_runtime::Diagnostic;
     use serde_json::json;
 
     #[test]
     fn the_unauthorized_failure_carries_exactly_the_message_api_gateway_looks_for() {
-        let diagnostic = Diagnostic::from(AuthorizerFailure::Unauthorized);
-        assert_eq!(diagnostic.error_message, "Unauthorized");
-        let other = Diagnostic::from(AuthorizerFailure::Internal);
-        assert_ne!(other.error_message, "Unauthorized");
+        let unauthorized = InvocationError::from(AuthorizerFailure::Unauthorized);
+        assert_eq!(unauthorized.message, "Unauthorized");
+        let other = InvocationError::from(AuthorizerFailure::Internal);
+        assert_ne!(other.message, "Unauthorized");
     }
 
     #[test]
