@@ -82,6 +82,11 @@ impl FakeRuntimeApi {
         RuntimeApiClient::new(self.address.clone())
     }
 
+    /// A client given the address the way an emulator gives it: a scheme and a base path.
+    fn client_with_prefix(&self, prefix: &str) -> RuntimeApiClient {
+        RuntimeApiClient::new(format!("http://{}{prefix}", self.address))
+    }
+
     fn runtime(&self) -> FunctionRuntime {
         FunctionRuntime::new(self.client(), tokio_runtime().unwrap())
     }
@@ -475,4 +480,27 @@ fn every_line_of_an_invocation_names_its_request_id_at_any_level() {
         "{lines:?}"
     );
     assert_eq!(lines[2]["fields"]["error_type"], "Negative");
+}
+
+#[test]
+fn an_address_with_a_scheme_and_a_base_path_prefixes_every_request() {
+    for prefix in ["/.rt", "/.rt/"] {
+        let api = FakeRuntimeApi::start(vec![
+            Step::Event("id-1", r#"{"n": 1}"#.into()),
+            Step::Accepted,
+            Step::Status(500),
+        ]);
+        let runtime =
+            FunctionRuntime::new(api.client_with_prefix(prefix), tokio_runtime().unwrap());
+        runtime.serve(double).unwrap_err();
+        let paths: Vec<String> = api.requests().into_iter().map(|r| r.path).collect();
+        assert_eq!(
+            paths,
+            [
+                format!("/.rt{NEXT}"),
+                format!("/.rt{}", response_path("id-1")),
+                format!("/.rt{NEXT}"),
+            ]
+        );
+    }
 }

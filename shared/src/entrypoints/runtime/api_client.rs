@@ -48,8 +48,12 @@ pub enum Delivery {
 }
 
 pub struct RuntimeApiClient {
-    /// `host:port`, as `AWS_LAMBDA_RUNTIME_API` gives it.
+    /// `host:port`.
     address: String,
+    /// What precedes `/2018-06-01/…` in every path: empty in Lambda (`AWS_LAMBDA_RUNTIME_API`
+    /// is `host:port`); emulators such as `cargo lambda watch` serve the API under a prefix
+    /// (`127.0.0.1:9000/.rt`).
+    base_path: String,
     connection: Option<TcpStream>,
     /// The request being written: head and body, sent with one `write`.
     request: Vec<u8>,
@@ -80,9 +84,21 @@ impl RuntimeApiClient {
             .ok_or(RuntimeApiError::NotConfigured)
     }
 
-    pub fn new(address: String) -> Self {
+    /// `host:port`, optionally with an `http://` scheme and a base path, as
+    /// `AWS_LAMBDA_RUNTIME_API` may give it.
+    pub fn new(runtime_api: String) -> Self {
+        let without_scheme = runtime_api.strip_prefix("http://").unwrap_or(&runtime_api);
+        let (address, base_path) = match without_scheme.split_once('/') {
+            Some((address, path)) => (address, format!("/{}", path.trim_matches('/'))),
+            None => (without_scheme, String::new()),
+        };
         RuntimeApiClient {
-            address,
+            address: address.to_string(),
+            base_path: if base_path == "/" {
+                String::new()
+            } else {
+                base_path
+            },
             connection: None,
             request: Vec::with_capacity(READ_CHUNK),
             received: Vec::with_capacity(READ_CHUNK),
@@ -93,7 +109,7 @@ impl RuntimeApiClient {
 
     /// Waits for the next event (Lambda freezes the process meanwhile).
     pub fn next_invocation(&mut self) -> Result<Invocation<'_>, RuntimeApiError> {
-        let path = format!("/{API_VERSION}/runtime/invocation/next");
+        let path = format!("{}/{API_VERSION}/runtime/invocation/next", self.base_path);
         let status = self.exchange("GET", &path, None, &[])?;
         if status != 200 {
             return Err(RuntimeApiError::Status {
@@ -118,7 +134,10 @@ impl RuntimeApiClient {
         request_id: &str,
         answer: &[u8],
     ) -> Result<Delivery, RuntimeApiError> {
-        let path = format!("/{API_VERSION}/runtime/invocation/{request_id}/response");
+        let path = format!(
+            "{}/{API_VERSION}/runtime/invocation/{request_id}/response",
+            self.base_path
+        );
         let status = self.exchange("POST", &path, None, answer)?;
         delivery("invocation response", status)
     }
@@ -131,7 +150,10 @@ impl RuntimeApiClient {
         error_type: &str,
         message: &str,
     ) -> Result<Delivery, RuntimeApiError> {
-        let path = format!("/{API_VERSION}/runtime/invocation/{request_id}/error");
+        let path = format!(
+            "{}/{API_VERSION}/runtime/invocation/{request_id}/error",
+            self.base_path
+        );
         let body = error_body(error_type, message);
         let status = self.exchange("POST", &path, Some(error_type), &body)?;
         delivery("invocation error", status)
@@ -143,7 +165,7 @@ impl RuntimeApiClient {
         error_type: &str,
         message: &str,
     ) -> Result<Delivery, RuntimeApiError> {
-        let path = format!("/{API_VERSION}/runtime/init/error");
+        let path = format!("{}/{API_VERSION}/runtime/init/error", self.base_path);
         let body = error_body(error_type, message);
         let status = self.exchange("POST", &path, Some(error_type), &body)?;
         delivery("init error", status)
