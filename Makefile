@@ -74,14 +74,16 @@ bench-oidc-provider: ## node-oidc-provider 9's server CPU per client_credentials
 SAM_CLI := $(TOOLS)/sam/bin/sam
 
 # What `make deploy` uploads, made and checked without AWS credentials (CI runs it): the template
-# through `sam validate --lint` and cfn-lint, then `sam build`, which builds every function with
-# cargo-lambda for arm64 (SAM's Rust build method, opted into in infra/samconfig.toml; cargo-lambda
-# cross-compiles with the zig from .tools/venv, so sam needs that on PATH) into .aws-sam/build
-# (git-ignored). SAM builds Rust in the source tree, one `cargo lambda build --release --arm64
-# --bin <function>` after another into the workspace's target directory, so the functions share
-# their compiled dependencies. Then scripts/package-sizes.py checks that every function of the
-# template was built for aarch64 and that each zip is under its 8 MiB budget, and prints the sizes.
-# Telemetry is off because these sam commands need no network.
+# through `sam validate --lint` and cfn-lint; rustup adds the aarch64 standard library if it is
+# missing (a no-op when present, so the build does not depend on cargo-lambda doing it); then
+# `sam build` builds every function with cargo-lambda for arm64 (SAM's Rust build method, opted
+# into in infra/samconfig.toml) into .aws-sam/build (git-ignored). cargo-lambda cross-compiles
+# with the zig from .tools/venv, so sam needs that on PATH. SAM builds Rust only in the source
+# tree (the workflow ignores --build-in-source): one `cargo lambda build --release --arm64 --bin
+# <function>` after another into the workspace's target directory, so the functions share their
+# compiled dependencies. Last, scripts/package-sizes.py checks that every function of the
+# template was built, for aarch64, with a zip under its 8 MiB budget, and prints the sizes.
+# Telemetry is off so that these sam commands make no network call (offline builds, CI).
 SAM_OFFLINE := SAM_CLI_TELEMETRY=0
 
 package: $(SAM_CLI) tools ## sam validate, cfn-lint, sam build (arm64, no AWS credentials) and each function's size
