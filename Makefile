@@ -22,7 +22,7 @@ comma := ,
 LOCAL_ENV := $(shell scripts/local-env.sh $(LOCAL) http://127.0.0.1:$(PORT)) \
 	$(if $(API_KEY_SUNSET),API_KEY_SUNSET=$(API_KEY_SUNSET))
 
-.PHONY: help tools run test check lint lint-rust lint-lambda bench fuzz fmt clean-local deploy
+.PHONY: help tools run test check lint lint-rust lint-lambda bench fuzz fmt clean-local deploy package
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /make \1\t- /' | expand -t 20
@@ -73,10 +73,29 @@ bench-oidc-provider: ## node-oidc-provider 9's server CPU per client_credentials
 
 SAM_CLI := $(TOOLS)/sam/bin/sam
 
-# SAM builds every function with cargo-lambda for arm64 (its Rust build method, opted into in
-# infra/samconfig.toml) and deploys with the guided prompts; AWS credentials must be set.
-deploy: $(SAM_CLI) tools ## sam build (cargo-lambda, arm64) and sam deploy --guided (needs AWS credentials)
-	PATH="$(VENV)/bin:$$PATH" $(SAM_CLI) build --config-file infra/samconfig.toml
+# What `make deploy` uploads, made and checked without AWS credentials (CI runs it): the template
+# through `sam validate --lint` and cfn-lint; rustup adds the aarch64 standard library if it is
+# missing (a no-op when present, so the build does not depend on cargo-lambda doing it); then
+# `sam build` builds every function with cargo-lambda for arm64 (SAM's Rust build method, opted
+# into in infra/samconfig.toml) into .aws-sam/build (git-ignored). cargo-lambda cross-compiles
+# with the zig from .tools/venv, so sam needs that on PATH. SAM builds Rust only in the source
+# tree (the workflow ignores --build-in-source): one `cargo lambda build --release --arm64 --bin
+# <function>` after another into the workspace's target directory, so the functions share their
+# compiled dependencies. Last, scripts/package-sizes.py checks that every function of the
+# template was built, for aarch64, with a zip under its 8 MiB budget, and prints the sizes.
+# Telemetry is off so that these sam commands make no network call (offline builds, CI).
+SAM_OFFLINE := SAM_CLI_TELEMETRY=0
+
+package: $(SAM_CLI) tools ## sam validate, cfn-lint, sam build (arm64, no AWS credentials) and each function's size
+	$(SAM_OFFLINE) $(SAM_CLI) validate --lint --config-file infra/samconfig.toml
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	rustup target add aarch64-unknown-linux-gnu
+	$(SAM_OFFLINE) PATH="$(VENV)/bin:$$PATH" $(SAM_CLI) build --config-file infra/samconfig.toml
+	$(VENV)/bin/python3 scripts/package-sizes.py infra/template.yaml .aws-sam/build
+
+# The build is `make package`'s: deploy uploads only what passed its checks, with the guided
+# prompts; AWS credentials must be set.
+deploy: package ## make package, then sam deploy --guided (needs AWS credentials)
 	$(SAM_CLI) deploy --guided --config-file infra/samconfig.toml
 
 $(SAM_CLI):
