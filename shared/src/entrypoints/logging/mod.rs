@@ -9,6 +9,10 @@
 //! of its traces.
 
 use std::str::FromStr;
+
+mod json_lines;
+
+use json_lines::JsonLines;
 use tracing::Subscriber;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
@@ -77,7 +81,10 @@ where
         .without_time()
         .with_writer(writer);
     let lines = if settings.json {
-        lines.json().boxed()
+        lines
+            .fmt_fields(fmt::format::JsonFields::new())
+            .event_format(JsonLines)
+            .boxed()
     } else {
         lines.boxed()
     };
