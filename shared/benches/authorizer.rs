@@ -9,7 +9,6 @@
 //!   JSON bytes (from `shared/tests/fixtures/`) parsed, decided, the response serialized.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use serde_json::Value;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,8 +149,10 @@ fn bench_handler(c: &mut Criterion) {
         let bytes = fixture.replace("{{TOKEN}}", &s.token).into_bytes();
         group.bench_with_input(BenchmarkId::new("rs256", shape), &bytes, |b, bytes| {
             b.to_async(&rt).iter(|| async {
-                let event: Value = serde_json::from_slice(black_box(bytes)).expect("json");
-                let response = handler.handle(event).await.expect("allowed");
+                let response = handler
+                    .handle_json(black_box(bytes))
+                    .await
+                    .expect("allowed");
                 black_box(serde_json::to_vec(&response).expect("serialize"))
             })
         });

@@ -1,7 +1,6 @@
 //! The API Gateway Lambda authorizer (HTTP API payload 2.0 and 1.0, REST API TOKEN and REQUEST):
 //! wiring only. See `token_service::entrypoints::authorizer` and docs/authorizer.md.
 
-use serde_json::Value;
 use token_service::bootstrap::Bootstrap;
 use token_service::entrypoints::logging::init_logging;
 use token_service::entrypoints::runtime::{FunctionRuntime, RuntimeError};
@@ -13,5 +12,8 @@ fn main() -> Result<(), RuntimeError> {
     init_logging();
     let mut runtime = FunctionRuntime::from_env()?;
     let handler = runtime.init(async { Bootstrap::from_env()?.authorizer().await })?;
-    runtime.serve(|event: Value| handler.handle(event))
+    runtime.serve_events(
+        |json| handler.read_event(json).map_err(Into::into),
+        |event| handler.handle(event),
+    )
 }

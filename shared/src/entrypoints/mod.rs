@@ -5,6 +5,7 @@
 
 pub mod authorizer;
 pub mod discovery;
+pub mod headers;
 pub mod key_rotation;
 pub mod logging;
 pub mod proxy;

@@ -7,12 +7,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer};
 use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::fmt;
 
+use super::headers::PickHeaders;
 use crate::http::HttpResponse;
 use crate::oauth::TokenRequest;
 
@@ -137,84 +137,20 @@ impl From<RawEvent> for ProxyRequest {
     }
 }
 
-/// The two request headers the functions read, picked from the event's header map without
-/// copying the others (header names compare without regard to case; API Gateway sends them
-/// lower-cased on HTTP APIs and as the client wrote them on REST APIs).
+/// The two request headers the functions read (see [`PickHeaders`]).
 #[derive(Default)]
 struct WantedHeaders {
     content_type: Option<String>,
     authorization: Option<String>,
 }
 
-enum HeaderName {
-    ContentType,
-    Authorization,
-    Other,
-}
-
 impl<'de> Deserialize<'de> for WantedHeaders {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(WantedHeadersVisitor)
-    }
-}
-
-struct WantedHeadersVisitor;
-
-impl<'de> Visitor<'de> for WantedHeadersVisitor {
-    type Value = WantedHeaders;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a map of header names to values, or null")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<WantedHeaders, E> {
-        Ok(WantedHeaders::default())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<WantedHeaders, E> {
-        Ok(WantedHeaders::default())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WantedHeaders, A::Error> {
-        let mut wanted = WantedHeaders::default();
-        while let Some(name) = map.next_key_seed(HeaderNameSeed)? {
-            match name {
-                HeaderName::ContentType => wanted.content_type = map.next_value()?,
-                HeaderName::Authorization => wanted.authorization = map.next_value()?,
-                HeaderName::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(wanted)
-    }
-}
-
-/// Classifies a header name as it is read, so that no name is copied.
-struct HeaderNameSeed;
-
-impl<'de> DeserializeSeed<'de> for HeaderNameSeed {
-    type Value = HeaderName;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<HeaderName, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for HeaderNameSeed {
-    type Value = HeaderName;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a header name")
-    }
-
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<HeaderName, E> {
-        Ok(if name.eq_ignore_ascii_case("content-type") {
-            HeaderName::ContentType
-        } else if name.eq_ignore_ascii_case("authorization") {
-            HeaderName::Authorization
-        } else {
-            HeaderName::Other
+        let [content_type, authorization] =
+            PickHeaders(["content-type", "authorization"]).deserialize(deserializer)?;
+        Ok(WantedHeaders {
+            content_type,
+            authorization,
         })
     }
 }

@@ -153,7 +153,7 @@ pub fn get_request<'a>(
 /// The handler's answer to `event` as the JSON API Gateway reads, or its failure.
 pub async fn answer(handler: &AuthorizerHandler, event: Value) -> Result<Value, AuthorizerFailure> {
     handler
-        .handle(event)
+        .handle_json(event.to_string().as_bytes())
         .await
         .map(|response| serde_json::to_value(response).expect("responses serialize"))
 }

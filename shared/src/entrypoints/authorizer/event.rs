@@ -1,12 +1,15 @@
 //! The four event shapes API Gateway sends a Lambda authorizer, read into one
-//! [`AuthorizerEvent`]: the method and path (from the method or route ARN), and the credentials.
+//! [`AuthorizerEvent`] in a single pass over the invocation's JSON: the shape (`version`,
+//! `type`), the method and path (from the method or route ARN), and the credentials. The
+//! request context, the other headers, query strings and stage variables are skipped unread;
+//! building them into a JSON tree and then into typed events cost as much as verifying the
+//! token (README, Benchmarks > Cost per invocation).
 
-use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
-    ApiGatewayV2CustomAuthorizerV2Request,
-};
-use serde_json::Value;
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::fmt;
 
+use crate::entrypoints::headers::PickHeaders;
 use crate::http::is_method_token;
 
 /// The four event shapes API Gateway sends a Lambda authorizer.
@@ -19,10 +22,8 @@ pub enum EventShape {
 }
 
 impl EventShape {
-    /// From the raw event, before any typed parsing.
-    pub fn detect(event: &Value) -> Option<Self> {
-        let version = event.get("version").and_then(Value::as_str);
-        let kind = event.get("type").and_then(Value::as_str);
+    /// From the event's `version` and `type`.
+    pub fn detect(version: Option<&str>, kind: Option<&str>) -> Option<Self> {
         match (version, kind) {
             (Some("2.0"), _) => Some(EventShape::HttpApiV2),
             (Some("1.0"), Some("REQUEST")) => Some(EventShape::HttpApiV1),
@@ -43,6 +44,7 @@ impl EventShape {
 }
 
 /// An event reduced to what the decision needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizerEvent {
     pub shape: EventShape,
     pub arn: String,
@@ -52,42 +54,42 @@ pub struct AuthorizerEvent {
     pub api_key: Option<String>,
 }
 
-impl AuthorizerEvent {
-    /// Reads an event of a detected shape; `api_key_header` names the legacy API-key header.
-    pub fn parse(
+/// Why an invocation's JSON is not an event the authorizer can decide on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("not an API Gateway authorizer event (no version 2.0 or type TOKEN/REQUEST)")]
+    UnknownShape,
+    #[error("unreadable {shape} event: {why}", shape = .shape.as_str())]
+    Unreadable {
         shape: EventShape,
-        event: Value,
-        api_key_header: &str,
-    ) -> Result<Self, &'static str> {
-        let header = |headers: &aws_lambda_events::http::HeaderMap, name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(String::from)
-        };
+        why: &'static str,
+    },
+    /// Not JSON, or a field of the wrong type; the position only, never the event's text.
+    #[error("unreadable authorizer event: {0}")]
+    Json(String),
+}
+
+impl AuthorizerEvent {
+    /// Reads an invocation's JSON; `api_key_header` names the legacy API-key header.
+    pub fn from_json(json: &[u8], api_key_header: &str) -> Result<Self, EventError> {
+        let mut deserializer = serde_json::Deserializer::from_slice(json);
+        let raw = EventFields { api_key_header }
+            .deserialize(&mut deserializer)
+            .and_then(|raw| deserializer.end().map(|()| raw))
+            .map_err(|error| EventError::Json(error.to_string()))?;
+        let shape = EventShape::detect(raw.version.as_deref(), raw.kind.as_deref())
+            .ok_or(EventError::UnknownShape)?;
+        let unreadable = |why| EventError::Unreadable { shape, why };
         let (arn, authorization, api_key) = match shape {
-            EventShape::HttpApiV2 => {
-                let e: ApiGatewayV2CustomAuthorizerV2Request =
-                    serde_json::from_value(event).map_err(|_| "not a payload 2.0 event")?;
-                let authorization = header(&e.headers, "authorization");
-                let api_key = header(&e.headers, api_key_header);
-                (e.route_arn, authorization, api_key)
-            }
-            EventShape::RestToken => {
-                let e: ApiGatewayCustomAuthorizerRequest =
-                    serde_json::from_value(event).map_err(|_| "not a TOKEN event")?;
-                (e.method_arn, e.authorization_token, None)
-            }
+            EventShape::HttpApiV2 => (raw.route_arn, raw.authorization, raw.api_key),
+            EventShape::RestToken => (raw.method_arn, raw.authorization_token, None),
             EventShape::RestRequest | EventShape::HttpApiV1 => {
-                let e: ApiGatewayCustomAuthorizerRequestTypeRequest =
-                    serde_json::from_value(event).map_err(|_| "not a REQUEST event")?;
-                let authorization = header(&e.headers, "authorization");
-                let api_key = header(&e.headers, api_key_header);
-                (e.method_arn, authorization, api_key)
+                (raw.method_arn, raw.authorization, raw.api_key)
             }
         };
-        let arn = arn.ok_or("the event has no method or route ARN")?;
-        let (method, path) = method_and_path(&arn).ok_or("the method or route ARN is malformed")?;
+        let arn = arn.ok_or_else(|| unreadable("the event has no method or route ARN"))?;
+        let (method, path) = method_and_path(&arn)
+            .ok_or_else(|| unreadable("the method or route ARN is malformed"))?;
         Ok(AuthorizerEvent {
             shape,
             method: method.to_string(),
@@ -96,6 +98,77 @@ impl AuthorizerEvent {
             authorization,
             api_key,
         })
+    }
+}
+
+/// What any of the four shapes may carry that the authorizer reads.
+#[derive(Default)]
+struct RawEvent {
+    version: Option<String>,
+    kind: Option<String>,
+    /// HTTP API payload 2.0.
+    route_arn: Option<String>,
+    /// REST API and HTTP API payload 1.0.
+    method_arn: Option<String>,
+    /// REST API TOKEN events.
+    authorization_token: Option<String>,
+    authorization: Option<String>,
+    api_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum Field {
+    Version,
+    Type,
+    RouteArn,
+    MethodArn,
+    AuthorizationToken,
+    Headers,
+    #[serde(other)]
+    Other,
+}
+
+struct EventFields<'h> {
+    api_key_header: &'h str,
+}
+
+impl<'de> DeserializeSeed<'de> for EventFields<'_> {
+    type Value = RawEvent;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<RawEvent, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventFields<'_> {
+    type Value = RawEvent;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an API Gateway authorizer event")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawEvent, A::Error> {
+        let mut raw = RawEvent::default();
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Version => raw.version = map.next_value()?,
+                Field::Type => raw.kind = map.next_value()?,
+                Field::RouteArn => raw.route_arn = map.next_value()?,
+                Field::MethodArn => raw.method_arn = map.next_value()?,
+                Field::AuthorizationToken => raw.authorization_token = map.next_value()?,
+                Field::Headers => {
+                    let [authorization, api_key] =
+                        map.next_value_seed(PickHeaders(["authorization", self.api_key_header]))?;
+                    raw.authorization = authorization;
+                    raw.api_key = api_key;
+                }
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(raw)
     }
 }
 
@@ -122,27 +195,94 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/v1/whoami";
+
+    fn read(event: serde_json::Value) -> Result<AuthorizerEvent, EventError> {
+        AuthorizerEvent::from_json(event.to_string().as_bytes(), "x-api-key")
+    }
+
+    fn shape_of(event: serde_json::Value) -> Option<EventShape> {
+        read(event).ok().map(|e| e.shape)
+    }
+
     #[test]
-    fn shapes_are_told_apart_from_the_raw_event() {
+    fn shapes_are_told_apart_by_version_and_type() {
         assert_eq!(
-            EventShape::detect(&json!({"version": "2.0", "type": "REQUEST"})),
+            shape_of(json!({"version": "2.0", "type": "REQUEST", "routeArn": ARN})),
             Some(EventShape::HttpApiV2)
         );
         assert_eq!(
-            EventShape::detect(&json!({"version": "1.0", "type": "REQUEST"})),
+            shape_of(json!({"version": "1.0", "type": "REQUEST", "methodArn": ARN})),
             Some(EventShape::HttpApiV1)
         );
         assert_eq!(
-            EventShape::detect(&json!({"type": "TOKEN"})),
+            shape_of(json!({"type": "TOKEN", "methodArn": ARN})),
             Some(EventShape::RestToken)
         );
         assert_eq!(
-            EventShape::detect(&json!({"type": "REQUEST"})),
+            shape_of(json!({"type": "REQUEST", "methodArn": ARN})),
             Some(EventShape::RestRequest)
         );
-        assert_eq!(EventShape::detect(&json!({"type": "token"})), None);
-        assert_eq!(EventShape::detect(&json!({"httpMethod": "GET"})), None);
-        assert_eq!(EventShape::detect(&json!("TOKEN")), None);
+        for unknown in [
+            json!({"type": "token", "methodArn": ARN}),
+            json!({"httpMethod": "GET", "methodArn": ARN}),
+            json!({"version": "1.0", "type": "TOKEN", "methodArn": ARN}),
+        ] {
+            assert_eq!(read(unknown), Err(EventError::UnknownShape));
+        }
+        assert!(matches!(read(json!("TOKEN")), Err(EventError::Json(_))));
+    }
+
+    #[test]
+    fn each_shape_takes_its_credentials_from_its_own_fields() {
+        let headers = json!({"Authorization": "Bearer h", "X-Api-Key": "k", "Accept": "*/*"});
+        let v2 = read(json!({"version": "2.0", "type": "REQUEST", "routeArn": ARN,
+            "methodArn": "ignored", "headers": headers, "requestContext": {"http": {}}}))
+        .unwrap();
+        assert_eq!(
+            (v2.method.as_str(), v2.path.as_str()),
+            ("GET", "/v1/whoami")
+        );
+        assert_eq!(v2.authorization.as_deref(), Some("Bearer h"));
+        assert_eq!(v2.api_key.as_deref(), Some("k"));
+        let token = read(json!({"type": "TOKEN", "methodArn": ARN,
+            "authorizationToken": "Bearer t", "headers": headers}))
+        .unwrap();
+        assert_eq!(token.authorization.as_deref(), Some("Bearer t"));
+        assert_eq!(token.api_key, None);
+        let request = read(json!({"type": "REQUEST", "methodArn": ARN, "headers": null,
+            "multiValueHeaders": {"authorization": ["Bearer m"]}}))
+        .unwrap();
+        assert_eq!((request.authorization, request.api_key), (None, None));
+    }
+
+    #[test]
+    fn an_event_without_a_usable_arn_or_of_the_wrong_types_is_refused() {
+        assert!(matches!(
+            read(json!({"version": "2.0", "type": "REQUEST"})),
+            Err(EventError::Unreadable {
+                shape: EventShape::HttpApiV2,
+                ..
+            })
+        ));
+        assert!(matches!(
+            read(json!({"type": "TOKEN", "methodArn": "arn:aws:lambda:x"})),
+            Err(EventError::Unreadable {
+                shape: EventShape::RestToken,
+                ..
+            })
+        ));
+        assert!(matches!(
+            read(json!({"type": "TOKEN", "methodArn": 7})),
+            Err(EventError::Json(_))
+        ));
+        assert!(matches!(
+            read(json!({"type": "REQUEST", "methodArn": ARN, "headers": {"authorization": 1}})),
+            Err(EventError::Json(_))
+        ));
+        let secret = br#"{"type": "TOKEN", "authorizationToken": "Bearer s3cr3t"#;
+        let error = AuthorizerEvent::from_json(secret, "x-api-key").unwrap_err();
+        assert!(!error.to_string().contains("s3cr3t"), "{error}");
     }
 
     #[test]

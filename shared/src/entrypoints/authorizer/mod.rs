@@ -27,13 +27,11 @@
 mod event;
 mod response;
 
-pub use event::{AuthorizerEvent, EventShape, method_and_path};
+pub use event::{AuthorizerEvent, EventError, EventShape, method_and_path};
 pub use response::{
     ANONYMOUS, AuthorizerContext, AuthorizerFailure, AuthorizerResponse, IamPolicy, IamStatement,
     PolicyResponse, SimpleResponse,
 };
-
-use serde_json::Value;
 
 use crate::authz::{AccessRequest, Decision, Principal, RequestAuthorizer, Unauthenticated};
 use crate::config::HttpApiResponse;
@@ -60,18 +58,26 @@ impl AuthorizerHandler {
         }
     }
 
-    /// Answers one authorizer invocation.
-    pub async fn handle(&self, event: Value) -> Result<AuthorizerResponse, AuthorizerFailure> {
-        let Some(shape) = EventShape::detect(&event) else {
-            tracing::error!(
-                "not an API Gateway authorizer event (no version 2.0 or type TOKEN/REQUEST)"
-            );
-            return Err(AuthorizerFailure::Internal);
-        };
-        let parsed = AuthorizerEvent::parse(shape, event, &self.api_key_header).map_err(|why| {
-            tracing::error!(shape = shape.as_str(), why, "unreadable authorizer event");
+    /// Reads an invocation's JSON; an event it cannot read fails the invocation (a 500, never
+    /// an allow).
+    pub fn read_event(&self, json: &[u8]) -> Result<AuthorizerEvent, AuthorizerFailure> {
+        AuthorizerEvent::from_json(json, &self.api_key_header).map_err(|error| {
+            tracing::error!(%error, "unreadable authorizer event");
             AuthorizerFailure::Internal
-        })?;
+        })
+    }
+
+    /// Answers one authorizer invocation given as JSON.
+    pub async fn handle_json(&self, json: &[u8]) -> Result<AuthorizerResponse, AuthorizerFailure> {
+        self.handle(self.read_event(json)?).await
+    }
+
+    /// Answers one authorizer invocation.
+    pub async fn handle(
+        &self,
+        parsed: AuthorizerEvent,
+    ) -> Result<AuthorizerResponse, AuthorizerFailure> {
+        let shape = parsed.shape;
         let request = AccessRequest {
             method: &parsed.method,
             path: &parsed.path,

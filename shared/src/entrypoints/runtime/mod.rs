@@ -102,7 +102,7 @@ impl FunctionRuntime {
 
     /// Serves events of type `E` with `handler` until the Runtime API fails. A handler error
     /// is posted as the invocation's error, with the error's type as its Lambda error type.
-    pub fn serve<E, R, Err, F, Fut>(mut self, mut handler: F) -> Result<(), RuntimeError>
+    pub fn serve<E, R, Err, F, Fut>(self, handler: F) -> Result<(), RuntimeError>
     where
         E: DeserializeOwned,
         R: Serialize,
@@ -110,18 +110,39 @@ impl FunctionRuntime {
         F: FnMut(E) -> Fut,
         Fut: Future<Output = Result<R, Err>>,
     {
+        self.serve_events(
+            |json| {
+                // The message names the JSON error's position, never the event's text: an
+                // event may carry credentials.
+                serde_json::from_slice(json).map_err(|error| {
+                    InvocationError::new(UNREADABLE_EVENT, format!("unreadable event: {error}"))
+                })
+            },
+            handler,
+        )
+    }
+
+    /// [`serve`](Self::serve) with the events read from the invocation's JSON by `read`, for
+    /// handlers that read only part of a large event (the authorizer).
+    pub fn serve_events<E, R, Err, P, F, Fut>(
+        mut self,
+        mut read: P,
+        mut handler: F,
+    ) -> Result<(), RuntimeError>
+    where
+        R: Serialize,
+        Err: Into<InvocationError>,
+        P: FnMut(&[u8]) -> Result<E, InvocationError>,
+        F: FnMut(E) -> Fut,
+        Fut: Future<Output = Result<R, Err>>,
+    {
         loop {
-            let (request_id, event) = {
-                let invocation = self.api.next_invocation()?;
-                (
-                    invocation.request_id.to_owned(),
-                    serde_json::from_slice::<E>(invocation.event),
-                )
-            };
+            let invocation = self.api.next_invocation()?;
+            let request_id = invocation.request_id.to_owned();
             // At ERROR, so that every line of the invocation names it, whatever the level.
             let span = tracing::error_span!("Lambda runtime invoke", requestId = %request_id);
             let _in_invocation = span.enter();
-            let outcome = match event {
+            let outcome = match read(invocation.event) {
                 Ok(event) => {
                     let answer = handler(event);
                     catch_unwind(AssertUnwindSafe(|| self.tokio.block_on(answer)))
@@ -130,12 +151,7 @@ impl FunctionRuntime {
                         })
                         .and_then(|outcome| outcome.map_err(Into::into))
                 }
-                // The message names the JSON error's position, never the event's text: an
-                // event may carry credentials.
-                Err(error) => Err(InvocationError::new(
-                    UNREADABLE_EVENT,
-                    format!("unreadable event: {error}"),
-                )),
+                Err(error) => Err(error),
             };
             let delivery = match outcome {
                 Ok(answer) => {

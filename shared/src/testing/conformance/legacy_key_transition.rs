@@ -18,7 +18,7 @@ use crate::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
 use crate::keys::{KeyCache, SigningAlgorithm};
 use crate::oauth::{RemoveLegacyKeysOnIssue, TokenEndpoint};
 use crate::store::ApiKeyStore;
-use crate::testing::authorizer::DEFAULT_FRESHNESS;
+use crate::testing::authorizer::{DEFAULT_FRESHNESS, answer};
 use crate::testing::{TokenForm, key_cache, post_v1_token, registered};
 use crate::tokens::{AccessTokenVerifier, TokenSettings};
 
@@ -109,13 +109,6 @@ fn authorizer(
         sunset,
     });
     AuthorizerHandler::new(authorizer, api_key_header, HttpApiResponse::Simple)
-}
-
-async fn answer(handler: &AuthorizerHandler, event: Value) -> Result<Value, AuthorizerFailure> {
-    handler
-        .handle(event)
-        .await
-        .map(|response| serde_json::to_value(response).expect("an authorizer response serializes"))
 }
 
 /// Which API Gateway calls the authorizer.
