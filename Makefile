@@ -61,7 +61,7 @@ lint-lambda: ## the functions as SAM builds them: each alone, no SQLite linked, 
 # embedded store, so they are built with their `local` feature.
 bench: tools ## criterion, every function's cost per invocation and cold start, node-oidc-provider's
 	cargo bench -p token-service
-	cargo build --release -p client-token -p user-token -p authorizer -p discovery --features local
+	cargo build --release -p client-token -p user-token -p authorizer -p discovery -p whoami -p key-rotation --features local
 	TARGET_DIR=$(TARGET_DIR) cargo bench -p integration-tests --bench invocation
 	tests/benches/oidc-provider/run.sh
 

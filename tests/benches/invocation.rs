@@ -19,7 +19,7 @@ mod runtime_api;
 #[path = "invocation/world.rs"]
 mod world;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,7 +27,7 @@ use token_service::keys::SigningAlgorithm;
 use token_service::testing::{TokenForm, basic};
 
 use child::{Function, clock_ticks_per_second};
-use events::{Gateway, authorizer_event, http_request};
+use events::{Gateway, authorized_request, authorizer_event, http_request};
 use runtime_api::{Answer, Invocation, RuntimeApi};
 use world::{ALGORITHMS, Argon2Cost, PASSWORD, World, user_email};
 
@@ -45,6 +45,9 @@ enum Expect {
     Authorized,
     /// An IAM policy that allows (REST, HTTP API 1.0).
     PolicyAllows,
+    /// No event: the cold start is the init alone, from spawn to the first poll for an event
+    /// (key-rotation, whose first event needs Secrets Manager).
+    InitOnly,
 }
 
 struct Scenario {
@@ -115,6 +118,20 @@ fn main() {
             .as_deref()
             .and_then(|id| criterion_mean_ns(&target, id));
         let cpu_us = m.cpu_ns / 1e3;
+        if scenario.invocations == 0 {
+            println!(
+                "| {} | {} | {} | 0 | {:.1} | – | – | – | – | – | {:.1} | {} | – | {:.1} |",
+                scenario.function,
+                scenario.event,
+                scenario.alg,
+                m.cold_start.as_secs_f64() * 1e3,
+                m.peak_rss_kib as f64 / 1024.0,
+                m.threads,
+                std::fs::metadata(&binary).map_or(0.0, |md| md.len() as f64 / 1_048_576.0),
+            );
+            rows.push((scenario, m));
+            continue;
+        }
         println!(
             "| {} | {} | {} | {} | {:.1} | {:.1} | {:.0} | {:.1} | {} | {} | {:.1} | {} | {:.0} | {:.1} |",
             scenario.function,
@@ -277,6 +294,50 @@ fn scenarios(world: &World, invocations: usize) -> Vec<Scenario> {
             });
         }
     }
+    let context = json!({
+        "sub": id, "client_id": id, "access_level": "labelpartner", "labelpartner": "lp-bench",
+        "scope": "", "jti": "bench", "auth_method": "oauth2",
+    });
+    for gateway in gateways {
+        all.push(Scenario {
+            function: "whoami",
+            event: format!("{} GET /v1/whoami, authorizer context", gateway.label()),
+            alg: SigningAlgorithm::ES256,
+            env: world.env(SigningAlgorithm::ES256),
+            payload: Arc::new(authorized_request(
+                gateway,
+                "GET",
+                "/v1/whoami",
+                context.clone(),
+            )),
+            expect: Expect::Http("client_id"),
+            criterion: None,
+            invocations,
+            warm_up: WARM_UP,
+        });
+    }
+    let mut rotation_env = world.env(SigningAlgorithm::ES256);
+    // A region and credentials from the environment, as Lambda gives them: no lookup of either
+    // (and no instance metadata call) during the init.
+    rotation_env.extend(
+        [
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "bench"),
+            ("AWS_SECRET_ACCESS_KEY", "bench"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    all.push(Scenario {
+        function: "key-rotation",
+        event: "init only (its events need Secrets Manager)".into(),
+        alg: SigningAlgorithm::ES256,
+        env: rotation_env,
+        payload: Arc::new(Vec::new()),
+        expect: Expect::InitOnly,
+        criterion: None,
+        invocations: 0,
+        warm_up: 0,
+    });
     all
 }
 
@@ -321,6 +382,26 @@ fn measure(binary: &Path, scenario: &Scenario) -> Measured {
     };
     let spawned = Instant::now();
     let mut function = Function::spawn(binary, &env);
+    if let Expect::InitOnly = scenario.expect {
+        let polled = api.first_poll(ANSWER_TIMEOUT).unwrap_or_else(|| {
+            panic!(
+                "{}: no poll for an event within {ANSWER_TIMEOUT:?}; exit status {:?}",
+                scenario.function,
+                function.exited()
+            )
+        });
+        let measured = Measured {
+            cold_start: polled - spawned,
+            cpu_ns: 0.0,
+            ticks_ns: 0.0,
+            wall_ns: 0.0,
+            peak_rss_kib: function.peak_rss_kib(),
+            log_bytes: 0.0,
+            threads: function.threads(),
+        };
+        function.stop();
+        return measured;
+    }
     invoke(&mut function);
     let cold_start = spawned.elapsed();
     for _ in 0..scenario.warm_up {
@@ -393,6 +474,7 @@ fn check(scenario: &Scenario, request_id: &str, answer: Answer) {
         }
         Expect::Authorized => json["isAuthorized"] == true,
         Expect::PolicyAllows => json["policyDocument"]["Statement"][0]["Effect"] == "Allow",
+        Expect::InitOnly => false,
     };
     if !ok {
         fail(format!("unexpected answer: {json}"));

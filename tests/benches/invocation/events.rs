@@ -101,6 +101,19 @@ pub fn http_request(
     serde_json::to_vec(&event).expect("events serialize")
 }
 
+/// An HTTP request as it reaches a route behind the authorizer: with the context the authorizer
+/// returned (`requestContext.authorizer.lambda` on HTTP APIs, `requestContext.authorizer` on
+/// REST APIs).
+pub fn authorized_request(gateway: Gateway, method: &str, path: &str, context: Value) -> Vec<u8> {
+    let mut event: Value =
+        serde_json::from_slice(&http_request(gateway, method, path, &[], None)).expect("JSON");
+    event["requestContext"]["authorizer"] = match gateway {
+        Gateway::HttpApiV2 => json!({ "lambda": context }),
+        Gateway::Rest => context,
+    };
+    serde_json::to_vec(&event).expect("events serialize")
+}
+
 fn object(value: &mut Value) -> &mut Map<String, Value> {
     value
         .as_object_mut()

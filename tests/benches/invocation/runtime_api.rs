@@ -1,4 +1,4 @@
-//! A minimal Lambda Runtime API on 127.0.0.1, enough for `lambda_runtime`: `GET
+//! A minimal Lambda Runtime API on 127.0.0.1, enough for a Lambda runtime client: `GET
 //! /2018-06-01/runtime/invocation/next` hands out the next event, `POST …/invocation/{id}/response`
 //! and `…/error` and `POST …/init/error` are passed to the bench. Plain std sockets, one thread
 //! per connection, HTTP/1.1 keep-alive: the server's CPU is not what is measured, only the
@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:bench";
 const TRACE_ID: &str = "Root=1-6650e0a1-0b1c2d3e4f5a6b7c8d9e0f1a;Parent=53995c3f42cd8ad8;Sampled=0";
@@ -33,6 +33,7 @@ pub struct RuntimeApi {
     pub addr: SocketAddr,
     events: Option<Sender<Invocation>>,
     answers: Receiver<Answer>,
+    polls: Receiver<Instant>,
     stopping: Arc<AtomicBool>,
 }
 
@@ -42,6 +43,7 @@ impl RuntimeApi {
         let addr = listener.local_addr().expect("the Runtime API's address");
         let (events, next) = channel::<Invocation>();
         let (answer, answers) = channel::<Answer>();
+        let (poll, polls) = channel::<Instant>();
         let next = Arc::new(Mutex::new(next));
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = stopping.clone();
@@ -51,14 +53,15 @@ impl RuntimeApi {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (next, answer) = (next.clone(), answer.clone());
-                thread::spawn(move || serve(stream, &next, &answer));
+                let (next, answer, poll) = (next.clone(), answer.clone(), poll.clone());
+                thread::spawn(move || serve(stream, &next, &answer, &poll));
             }
         });
         RuntimeApi {
             addr,
             events: Some(events),
             answers,
+            polls,
             stopping,
         }
     }
@@ -70,6 +73,11 @@ impl RuntimeApi {
             .expect("the Runtime API is running")
             .send(invocation)
             .expect("the Runtime API's connection threads are gone");
+    }
+
+    /// When the function first asked for an event (its init done), or `None` after `timeout`.
+    pub fn first_poll(&self, timeout: Duration) -> Option<Instant> {
+        self.polls.recv_timeout(timeout).ok()
     }
 
     /// The function's next answer, or `None` after `timeout`.
@@ -93,7 +101,12 @@ struct Request {
     body: Vec<u8>,
 }
 
-fn serve(stream: TcpStream, next: &Mutex<Receiver<Invocation>>, answers: &Sender<Answer>) {
+fn serve(
+    stream: TcpStream,
+    next: &Mutex<Receiver<Invocation>>,
+    answers: &Sender<Answer>,
+    polls: &Sender<Instant>,
+) {
     let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
         return;
@@ -102,6 +115,7 @@ fn serve(stream: TcpStream, next: &Mutex<Receiver<Invocation>>, answers: &Sender
     while let Some(request) = read_request(&mut reader) {
         let reply = match (request.method.as_str(), request.path.as_str()) {
             ("GET", "/2018-06-01/runtime/invocation/next") => {
+                let _ = polls.send(Instant::now());
                 // Whoever polls waits for the bench's next event; none comes once it is done.
                 let invocation = next.lock().ok().and_then(|receiver| receiver.recv().ok());
                 match invocation {
