@@ -198,6 +198,18 @@ fn read_request(reader: &mut BufReader<TcpStream>, connection: usize) -> Option<
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
 
+/// Each event (request id, JSON) followed by how its answer is received, then a 500 to the
+/// next poll, which ends `serve`.
+fn script(events: Vec<(&'static str, &str, Step)>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (id, json, answered) in events {
+        steps.push(Step::Event(id, json.to_string()));
+        steps.push(answered);
+    }
+    steps.push(Step::Status(500));
+    steps
+}
+
 fn response_path(id: &str) -> String {
     format!("/2018-06-01/runtime/invocation/{id}/response")
 }
@@ -227,13 +239,10 @@ fn serve_until_the_script_ends(api: &FakeRuntimeApi) -> RuntimeError {
 
 #[test]
 fn events_are_answered_in_order_over_one_kept_alive_connection() {
-    let api = FakeRuntimeApi::start(vec![
-        Step::Event("id-1", r#"{"n": 1}"#.into()),
-        Step::Accepted,
-        Step::Event("id-2", r#"{"n": 21}"#.into()),
-        Step::Accepted,
-        Step::Status(500),
-    ]);
+    let api = FakeRuntimeApi::start(script(vec![
+        ("id-1", r#"{"n": 1}"#, Step::Accepted),
+        ("id-2", r#"{"n": 21}"#, Step::Accepted),
+    ]));
     let error = serve_until_the_script_ends(&api);
     assert!(
         matches!(
@@ -259,13 +268,10 @@ fn events_are_answered_in_order_over_one_kept_alive_connection() {
 
 #[test]
 fn a_handler_error_is_posted_with_its_type_and_the_next_event_is_served() {
-    let api = FakeRuntimeApi::start(vec![
-        Step::Event("id-1", r#"{"n": -4}"#.into()),
-        Step::Accepted,
-        Step::Event("id-2", r#"{"n": 2}"#.into()),
-        Step::Accepted,
-        Step::Status(500),
-    ]);
+    let api = FakeRuntimeApi::start(script(vec![
+        ("id-1", r#"{"n": -4}"#, Step::Accepted),
+        ("id-2", r#"{"n": 2}"#, Step::Accepted),
+    ]));
     serve_until_the_script_ends(&api);
     assert_eq!(
         api.posted(),
@@ -287,13 +293,10 @@ fn a_handler_error_is_posted_with_its_type_and_the_next_event_is_served() {
 
 #[test]
 fn a_panicking_handler_fails_its_invocation_only() {
-    let api = FakeRuntimeApi::start(vec![
-        Step::Event("id-1", r#"{"n": 13}"#.into()),
-        Step::Accepted,
-        Step::Event("id-2", r#"{"n": 3}"#.into()),
-        Step::Accepted,
-        Step::Status(500),
-    ]);
+    let api = FakeRuntimeApi::start(script(vec![
+        ("id-1", r#"{"n": 13}"#, Step::Accepted),
+        ("id-2", r#"{"n": 3}"#, Step::Accepted),
+    ]));
     serve_until_the_script_ends(&api);
     let posted = api.posted();
     assert_eq!(posted[0].0, error_path("id-1"));
@@ -309,13 +312,14 @@ fn a_panicking_handler_fails_its_invocation_only() {
 
 #[test]
 fn an_unreadable_event_fails_without_echoing_its_content() {
-    let api = FakeRuntimeApi::start(vec![
-        Step::Event("id-1", r#"{"n": 1, "client_secret": "s3cr3t"#.into()),
-        Step::Accepted,
-        Step::Event("id-2", r#"["not", "an", "object"]"#.into()),
-        Step::Accepted,
-        Step::Status(500),
-    ]);
+    let api = FakeRuntimeApi::start(script(vec![
+        (
+            "id-1",
+            r#"{"n": 1, "client_secret": "s3cr3t"#,
+            Step::Accepted,
+        ),
+        ("id-2", r#"["not", "an", "object"]"#, Step::Accepted),
+    ]));
     let error = api
         .runtime()
         .serve(|event: std::collections::HashMap<String, i64>| async move {
@@ -362,13 +366,10 @@ fn a_successful_start_posts_nothing() {
 
 #[test]
 fn a_connection_the_runtime_api_closed_is_replaced_and_the_request_sent_again() {
-    let api = FakeRuntimeApi::start(vec![
-        Step::Event("id-1", r#"{"n": 5}"#.into()),
-        Step::AcceptedThenDrop,
-        Step::Event("id-2", r#"{"n": 6}"#.into()),
-        Step::Accepted,
-        Step::Status(500),
-    ]);
+    let api = FakeRuntimeApi::start(script(vec![
+        ("id-1", r#"{"n": 5}"#, Step::AcceptedThenDrop),
+        ("id-2", r#"{"n": 6}"#, Step::Accepted),
+    ]));
     serve_until_the_script_ends(&api);
     assert_eq!(
         api.posted(),
@@ -420,13 +421,10 @@ fn an_event_without_a_request_id_or_with_a_broken_head_ends_the_loop() {
 
 #[test]
 fn a_refused_answer_is_logged_and_the_loop_goes_on() {
-    let api = FakeRuntimeApi::start(vec![
-        Step::Event("id-1", r#"{"n": 1}"#.into()),
-        Step::Status(413),
-        Step::Event("id-2", r#"{"n": 2}"#.into()),
-        Step::Accepted,
-        Step::Status(500),
-    ]);
+    let api = FakeRuntimeApi::start(script(vec![
+        ("id-1", r#"{"n": 1}"#, Step::Status(413)),
+        ("id-2", r#"{"n": 2}"#, Step::Accepted),
+    ]));
     serve_until_the_script_ends(&api);
     assert_eq!(api.posted().len(), 2);
 }
@@ -443,13 +441,10 @@ fn without_a_runtime_api_address_the_client_says_so() {
 
 #[test]
 fn every_line_of_an_invocation_names_its_request_id_at_any_level() {
-    let api = FakeRuntimeApi::start(vec![
-        Step::Event("id-warned", r#"{"n": 1}"#.into()),
-        Step::Accepted,
-        Step::Event("id-failed", r#"{"n": -1}"#.into()),
-        Step::Accepted,
-        Step::Status(500),
-    ]);
+    let api = FakeRuntimeApi::start(script(vec![
+        ("id-warned", r#"{"n": 1}"#, Step::Accepted),
+        ("id-failed", r#"{"n": -1}"#, Step::Accepted),
+    ]));
     let log = CapturedLog::default();
     let warn_and_json = LogSettings {
         level: Some("WARN".into()),
@@ -485,11 +480,7 @@ fn every_line_of_an_invocation_names_its_request_id_at_any_level() {
 #[test]
 fn an_address_with_a_scheme_and_a_base_path_prefixes_every_request() {
     for prefix in ["/.rt", "/.rt/"] {
-        let api = FakeRuntimeApi::start(vec![
-            Step::Event("id-1", r#"{"n": 1}"#.into()),
-            Step::Accepted,
-            Step::Status(500),
-        ]);
+        let api = FakeRuntimeApi::start(script(vec![("id-1", r#"{"n": 1}"#, Step::Accepted)]));
         let runtime =
             FunctionRuntime::new(api.client_with_prefix(prefix), tokio_runtime().unwrap());
         runtime.serve(double).unwrap_err();
