@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use super::endpoint::AfterIssue;
 use crate::domain::Client;
 use crate::domain::time::now_unix;
-use crate::store::ApiKeyRemover;
+use crate::store::{ApiKeyRemover, StoreError};
 
 const FIRST_RETRY_SECONDS: i64 = 1;
 const MAX_RETRY_SECONDS: i64 = 3600;
@@ -65,6 +65,16 @@ impl RemoveLegacyKeysOnIssue {
                     "legacy API keys removed: the client now uses OAuth"
                 );
             }
+            // Keys imported meanwhile, or not yet visible to the removal: expected now and
+            // then, not a failure of the store.
+            Err(StoreError::Conflict) => {
+                let next = self.record_failure(&client.client_id, now);
+                tracing::warn!(
+                    client_id = %client.client_id,
+                    retry_after = next.next_attempt - now,
+                    "legacy API keys are still counted for the client; a later token issue retries"
+                );
+            }
             Err(error) => {
                 let next = self.record_failure(&client.client_id, now);
                 tracing::error!(
@@ -107,16 +117,17 @@ mod tests {
     use super::*;
     use crate::domain::LegacyApiKey;
     use crate::store::memory::{MemoryApiKeyStore, MemoryClientStore};
-    use crate::store::{ApiKeyStore, ClientReader, ClientStore, StoreError};
+    use crate::store::{ApiKeyStore, ClientReader, ClientStore};
     use crate::testing::client;
     use async_trait::async_trait;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// Counts calls, and fails the first `failures` removals.
+    /// Counts calls, and fails the first `failures` removals with `error`.
     struct Flaky {
         inner: MemoryApiKeyStore,
         calls: AtomicUsize,
         failures: usize,
+        error: fn() -> StoreError,
     }
 
     #[async_trait]
@@ -124,7 +135,7 @@ mod tests {
         async fn remove_for_client(&self, id: &str) -> Result<usize, StoreError> {
             let n = self.calls.fetch_add(1, Ordering::SeqCst);
             if n < self.failures {
-                return Err(StoreError::Backend("throttled".into()));
+                return Err((self.error)());
             }
             self.inner.remove_for_client(id).await
         }
@@ -140,6 +151,10 @@ mod tests {
 
     impl Fixture {
         async fn new(failures: usize) -> Self {
+            Self::failing_with(failures, || StoreError::Backend("throttled".into())).await
+        }
+
+        async fn failing_with(failures: usize, error: fn() -> StoreError) -> Self {
             let clients = Arc::new(MemoryClientStore::default());
             clients
                 .create(&client("legacy").admin().build())
@@ -160,6 +175,7 @@ mod tests {
                 inner,
                 calls: AtomicUsize::new(0),
                 failures,
+                error,
             });
             let hook = RemoveLegacyKeysOnIssue::new(keys.clone());
             Fixture {
@@ -219,6 +235,20 @@ mod tests {
         assert_eq!(f.keys_of_legacy().await, 0);
         assert!(!f.client("legacy").await.has_legacy_api_keys);
         assert_eq!(f.calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn keys_still_counted_keep_the_flag_and_the_next_attempt_waits_for_the_backoff() {
+        let f = Fixture::failing_with(1, || StoreError::Conflict).await;
+        let legacy = f.client("legacy").await;
+        f.hook.after_issue_at(&legacy, 100).await;
+        assert!(f.client("legacy").await.has_legacy_api_keys);
+        // Within the first second of back-off no removal is tried, however many tokens.
+        f.hook.after_issue_at(&legacy, 100).await;
+        assert_eq!(f.calls(), 1);
+        f.hook.after_issue_at(&legacy, 101).await;
+        assert_eq!(f.calls(), 2);
+        assert!(!f.client("legacy").await.has_legacy_api_keys);
     }
 
     #[tokio::test]

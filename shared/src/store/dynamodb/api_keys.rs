@@ -275,8 +275,10 @@ impl ApiKeyStore for DynamoDbApiKeyStore {
 impl ApiKeyRemover for DynamoDbApiKeyStore {
     /// Deletes the keys the index shows, each counted off, then clears the flag once the count
     /// says no key is left. A key the index did not show yet, or one imported meanwhile, keeps
-    /// the flag set after a few attempts, and the next token issue tries again; so does a
-    /// failure part-way.
+    /// the flag set after a few attempts: [`StoreError::Conflict`], so that the caller backs
+    /// off before a later token issue tries again (a count that never reaches zero would
+    /// otherwise cost a query and three transactions on every token); so does a failure
+    /// part-way.
     async fn remove_for_client(&self, client_id: &str) -> Result<usize, StoreError> {
         let mut removed = 0;
         for _ in 0..MAX_FLAG_ATTEMPTS {
@@ -293,9 +295,10 @@ impl ApiKeyRemover for DynamoDbApiKeyStore {
         }
         tracing::warn!(
             client_id,
+            removed,
             "legacy keys are still counted for the client (imported meanwhile, or not yet in \
              the index); its flag stays set and a later token issue retries"
         );
-        Ok(removed)
+        Err(StoreError::Conflict)
     }
 }
