@@ -14,7 +14,7 @@ use token_service::authz::{AccessRequest, Decision, DenyReason, Unauthenticated}
 use token_service::config::HttpApiResponse;
 use token_service::domain::User;
 use token_service::domain::time::now_unix;
-use token_service::entrypoints::authorizer::AuthorizerFailure;
+use token_service::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
 use token_service::entrypoints::whoami::handle_whoami_request;
 use token_service::keys::{KeyState, SigningAlgorithm};
 use token_service::store::{ClientStore, UserStore};
@@ -70,6 +70,19 @@ fn unauthenticated_answer(shape: Shape, e: &Value) -> Result<Value, AuthorizerFa
         Shape::RestToken | Shape::RestRequest => Err(AuthorizerFailure::Unauthorized),
         Shape::HttpApiV2 => Ok(json!({"isAuthorized": false})),
         Shape::HttpApiV1 => Ok(iam_policy("anonymous", "Deny", &route_arn(shape, e))),
+    }
+}
+
+/// `token` in each shape's event: `handler` answers what `expected` says for that event.
+async fn assert_each_shape_answers(
+    handler: &AuthorizerHandler,
+    token: &str,
+    expected: impl Fn(Shape, &Value) -> Result<Value, AuthorizerFailure>,
+) {
+    for shape in ALL_SHAPES {
+        let e = event_with_token(shape, token);
+        let want = expected(shape, &e);
+        assert_eq!(answer(handler, e).await, want, "{shape:?}");
     }
 }
 
@@ -252,13 +265,7 @@ async fn unavailable_keys_fail_the_invocation_with_a_500_never_a_401_or_an_allow
         request_authorizer(unavailable_keys()),
         HttpApiResponse::Simple,
     );
-    for shape in ALL_SHAPES {
-        assert_eq!(
-            answer(&handler, event_with_token(shape, &token)).await,
-            Err(AuthorizerFailure::Internal),
-            "{shape:?}"
-        );
-    }
+    assert_each_shape_answers(&handler, &token, |_, _| Err(AuthorizerFailure::Internal)).await;
 }
 
 // ---- the caller's status: disabled clients and users ------------------------------------
@@ -269,11 +276,7 @@ async fn a_disabled_clients_token_is_401_on_every_shape() {
     let token = w.token("lp1-client").await;
     w.clients.disable("lp1-client").await.unwrap();
     let handler = w.handler(HttpApiResponse::Simple);
-    for shape in ALL_SHAPES {
-        let e = event_with_token(shape, &token);
-        let expected = unauthenticated_answer(shape, &e);
-        assert_eq!(answer(&handler, e).await, expected, "{shape:?}");
-    }
+    assert_each_shape_answers(&handler, &token, unauthenticated_answer).await;
 }
 
 #[tokio::test]
@@ -409,13 +412,7 @@ async fn a_failing_status_store_with_nothing_cached_is_a_500_never_an_allow() {
         request_authorizer_over(w.cache.clone(), down.clone(), down),
         HttpApiResponse::Simple,
     );
-    for shape in ALL_SHAPES {
-        assert_eq!(
-            answer(&handler, event_with_token(shape, &token)).await,
-            Err(AuthorizerFailure::Internal),
-            "{shape:?}"
-        );
-    }
+    assert_each_shape_answers(&handler, &token, |_, _| Err(AuthorizerFailure::Internal)).await;
 }
 
 #[tokio::test]

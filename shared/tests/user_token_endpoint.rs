@@ -52,11 +52,7 @@ fn verifier() -> AccessTokenVerifier {
 async fn the_password_grant_answers_exactly_the_reference_shape() {
     let world = SignInWorld::new().await;
     let response = world
-        .post_token(
-            &world
-                .app_form()
-                .password_grant("ann@example.org", DEFAULT_PASSWORD),
-        )
+        .post_password_grant("ann@example.org", DEFAULT_PASSWORD)
         .await;
     assert_eq!(response.status, 200, "{}", response.body);
     assert_eq!(response.header("cache-control"), Some("no-store"));
@@ -143,11 +139,7 @@ async fn the_access_token_names_the_user_and_the_id_token_cannot_pass_as_one() {
 async fn the_email_is_matched_without_regard_to_case() {
     let world = SignInWorld::new().await;
     let response = world
-        .post_token(
-            &world
-                .app_form()
-                .password_grant("  ANN@Example.org", DEFAULT_PASSWORD),
-        )
+        .post_password_grant("  ANN@Example.org", DEFAULT_PASSWORD)
         .await;
     assert_eq!(response.status, 200, "{}", response.body);
 }
@@ -163,9 +155,7 @@ async fn unknown_email_wrong_password_and_disabled_user_get_one_identical_answer
         ("ann@example.org", "wrong password"),
         ("bob@example.org", DEFAULT_PASSWORD),
     ] {
-        let response = world
-            .post_token(&world.app_form().password_grant(email, password))
-            .await;
+        let response = world.post_password_grant(email, password).await;
         assert_error(&response, 400, "invalid_grant");
         bodies.push(response.body);
     }
@@ -636,38 +626,36 @@ async fn a_store_failure_is_a_server_error_never_a_sign_in() {
 
 struct BrokenUsers;
 
+fn disk_on_fire<T>() -> Result<T, token_service::store::StoreError> {
+    Err(token_service::store::StoreError::Backend(
+        "disk on fire".into(),
+    ))
+}
+
 #[async_trait::async_trait]
 impl UserAccounts for BrokenUsers {
     async fn get_user(
         &self,
         _: &str,
     ) -> Result<Option<token_service::domain::User>, token_service::store::StoreError> {
-        Err(token_service::store::StoreError::Backend(
-            "disk on fire".into(),
-        ))
+        disk_on_fire()
     }
     async fn find_by_email(
         &self,
         _: &str,
         _: &str,
     ) -> Result<Option<token_service::domain::User>, token_service::store::StoreError> {
-        Err(token_service::store::StoreError::Backend(
-            "disk on fire".into(),
-        ))
+        disk_on_fire()
     }
     async fn record_login_failure(
         &self,
         _: &str,
         _: i64,
     ) -> Result<token_service::domain::LoginFailures, token_service::store::StoreError> {
-        Err(token_service::store::StoreError::Backend(
-            "disk on fire".into(),
-        ))
+        disk_on_fire()
     }
     async fn reset_login_failures(&self, _: &str) -> Result<(), token_service::store::StoreError> {
-        Err(token_service::store::StoreError::Backend(
-            "disk on fire".into(),
-        ))
+        disk_on_fire()
     }
     async fn upgrade_password_hash(
         &self,
@@ -675,8 +663,6 @@ impl UserAccounts for BrokenUsers {
         _: &token_service::domain::PasswordHash,
         _: &token_service::domain::PasswordHash,
     ) -> Result<bool, token_service::store::StoreError> {
-        Err(token_service::store::StoreError::Backend(
-            "disk on fire".into(),
-        ))
+        disk_on_fire()
     }
 }

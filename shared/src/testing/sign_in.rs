@@ -155,14 +155,16 @@ impl SignInWorld {
         self.endpoint.revoke(form_request(&body)).await
     }
 
+    /// The app's password grant for `email` and `password`.
+    pub async fn post_password_grant(&self, email: &str, password: &str) -> HttpResponse {
+        self.post_token(&self.app_form().password_grant(email, password))
+            .await
+    }
+
     /// Ann signs in through the app; the response body, which must be a 200.
     pub async fn sign_in(&self) -> Value {
         let response = self
-            .post_token(
-                &self
-                    .app_form()
-                    .password_grant(&self.ann.email, super::DEFAULT_PASSWORD),
-            )
+            .post_password_grant(&self.ann.email, super::DEFAULT_PASSWORD)
             .await;
         assert_eq!(response.status, 200, "{}", response.body);
         serde_json::from_str(&response.body).expect("JSON token response")
