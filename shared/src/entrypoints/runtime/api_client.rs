@@ -54,6 +54,8 @@ pub struct RuntimeApiClient {
     /// is `host:port`); emulators such as `cargo lambda watch` serve the API under a prefix
     /// (`127.0.0.1:9000/.rt`).
     base_path: String,
+    /// The path of `GET …/invocation/next`, the same for every invocation.
+    next_path: String,
     connection: Option<Connection>,
     /// The request being written: head and body, sent with one `write`.
     request: Vec<u8>,
@@ -111,13 +113,15 @@ impl RuntimeApiClient {
             Some((address, path)) => (address, format!("/{}", path.trim_matches('/'))),
             None => (without_scheme, String::new()),
         };
+        let base_path = if base_path == "/" {
+            String::new()
+        } else {
+            base_path
+        };
         RuntimeApiClient {
             address: address.to_string(),
-            base_path: if base_path == "/" {
-                String::new()
-            } else {
-                base_path
-            },
+            next_path: format!("{base_path}/{API_VERSION}/runtime/invocation/next"),
+            base_path,
             connection: None,
             request: Vec::with_capacity(READ_CHUNK),
             received: Vec::with_capacity(READ_CHUNK),
@@ -128,8 +132,10 @@ impl RuntimeApiClient {
 
     /// Waits for the next event (Lambda freezes the process meanwhile).
     pub fn next_invocation(&mut self) -> Result<Invocation<'_>, RuntimeApiError> {
-        let path = format!("{}/{API_VERSION}/runtime/invocation/next", self.base_path);
-        let status = self.exchange("GET", &path, None, &[])?;
+        let path = std::mem::take(&mut self.next_path);
+        let status = self.exchange("GET", &path, None, &[]);
+        self.next_path = path;
+        let status = status?;
         if status != 200 {
             return Err(RuntimeApiError::Status {
                 request: "invocation/next",
