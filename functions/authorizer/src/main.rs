@@ -2,18 +2,17 @@
 //! wiring only. See `token_service::entrypoints::authorizer` and docs/authorizer.md.
 
 use token_service::bootstrap::Bootstrap;
+use token_service::entrypoints::authorizer::authorizer_service;
+use token_service::entrypoints::invocation::{InvocationMode, start};
 use token_service::entrypoints::logging::init_logging;
-use token_service::entrypoints::runtime::{FunctionRuntime, RuntimeError};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> Result<(), RuntimeError> {
+fn main() -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let mut runtime = FunctionRuntime::from_env()?;
-    let handler = runtime.init(async { Bootstrap::from_env()?.authorizer().await })?;
-    runtime.serve_events(
-        |json| handler.read_event(json).map_err(Into::into),
-        |event| handler.handle(event),
-    )
+    InvocationMode::from_env().tokio_runtime()?.block_on(async {
+        let handler = start(async { Bootstrap::from_env()?.authorizer().await }).await?;
+        lambda_runtime::run_concurrent(authorizer_service(handler)).await
+    })
 }

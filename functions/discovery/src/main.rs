@@ -1,18 +1,18 @@
 //! `GET /.well-known/openid-configuration`, `/.well-known/oauth-authorization-server` and
 //! `/.well-known/jwks.json`: wiring only.
 
-use token_service::bootstrap::{Bootstrap, BootstrapError};
-use token_service::entrypoints::discovery::handle_discovery_request;
+use token_service::bootstrap::Bootstrap;
+use token_service::entrypoints::http_function::http_service;
+use token_service::entrypoints::invocation::{InvocationMode, start};
 use token_service::entrypoints::logging::init_logging;
-use token_service::entrypoints::runtime::{FunctionRuntime, RuntimeError};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> Result<(), RuntimeError> {
+fn main() -> Result<(), lambda_http::Error> {
     init_logging();
-    let mut runtime = FunctionRuntime::from_env()?;
-    let state = runtime
-        .init(async { Ok::<_, BootstrapError>(Bootstrap::from_env()?.discovery().await) })?;
-    runtime.serve_proxy_events(|request| handle_discovery_request(&state, request))
+    InvocationMode::from_env().tokio_runtime()?.block_on(async {
+        let bootstrap = start(async { Bootstrap::from_env() }).await?;
+        lambda_http::run_concurrent(http_service(bootstrap.discovery().await)).await
+    })
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::proxy::ProxyRequest;
+use super::http_function::{HttpFunction, HttpRequest};
 use crate::config::Settings;
 use crate::http::HttpResponse;
 use crate::keys::KeyCache;
@@ -19,7 +19,7 @@ pub struct DiscoveryState {
 /// Serves the metadata documents and the JWKS.
 pub async fn handle_discovery_request(
     state: &DiscoveryState,
-    request: ProxyRequest,
+    request: HttpRequest,
 ) -> HttpResponse {
     let path = request.path.as_str();
     enum Doc {
@@ -54,5 +54,11 @@ pub async fn handle_discovery_request(
             keys.jwks_json().to_string(),
             state.settings.jwks_max_age,
         ),
+    }
+}
+
+impl HttpFunction for DiscoveryState {
+    fn handle(&self, request: HttpRequest) -> impl Future<Output = HttpResponse> + Send {
+        handle_discovery_request(self, request)
     }
 }

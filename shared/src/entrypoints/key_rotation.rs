@@ -1,31 +1,54 @@
 //! The Secrets Manager rotation event, handed to [`KeyRotation`]. A failed step returns an
 //! error, which Secrets Manager records as a failed rotation (and retries with the same token).
 
-use serde::Deserialize;
+use aws_lambda_events::secretsmanager::SecretsManagerSecretRotationEvent;
+use lambda_runtime::{Diagnostic, LambdaEvent, Service, service_fn};
+use std::sync::Arc;
 
+use super::invocation::{DeadlineReached, within_deadline};
 use crate::domain::time::now_unix;
-use crate::entrypoints::runtime::InvocationError;
 use crate::keys::rotation::{KeyRotation, RotationError, StepOutcome};
 use crate::log_safe::untrusted;
 
-/// What Secrets Manager sends a rotation function.
-#[derive(Debug, Clone, Deserialize)]
-pub struct RotationEvent {
-    #[serde(rename = "SecretId")]
-    pub secret_id: String,
-    /// The version this rotation creates and promotes.
-    #[serde(rename = "ClientRequestToken")]
-    pub client_request_token: String,
-    #[serde(rename = "Step")]
-    pub step: String,
-}
+/// What Secrets Manager sends a rotation function: `SecretId`, `ClientRequestToken` (the
+/// version this rotation creates and promotes) and `Step`.
+pub type RotationEvent = SecretsManagerSecretRotationEvent;
 
 /// Secrets Manager records the message of a failed step (it names the step's rule, never key
 /// material).
-impl From<RotationError> for InvocationError {
-    fn from(error: RotationError) -> Self {
-        InvocationError::new("RotationError", error.to_string())
+fn failed_step(error: &RotationError) -> Diagnostic {
+    Diagnostic {
+        error_type: "RotationError".into(),
+        error_message: error.to_string(),
     }
+}
+
+/// The rotation as the service `lambda_runtime` drives. A step that reaches the invocation's
+/// deadline fails (Secrets Manager retries it with the same token; every step is idempotent).
+pub fn rotation_service(
+    rotation: KeyRotation,
+) -> impl Service<LambdaEvent<RotationEvent>, Response = (), Error = Diagnostic, Future: Send + 'static>
++ Clone
++ Send
++ 'static {
+    let rotation = Arc::new(rotation);
+    service_fn(move |invocation: LambdaEvent<RotationEvent>| {
+        let rotation = Arc::clone(&rotation);
+        async move {
+            let step = handle_rotation_event(&rotation, invocation.payload);
+            match within_deadline(invocation.context.deadline, step).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(error)) => Err(failed_step(&error)),
+                Err(DeadlineReached) => {
+                    tracing::error!(error = %DeadlineReached, "rotation step failed");
+                    Err(Diagnostic {
+                        error_type: "RotationError".into(),
+                        error_message: DeadlineReached.to_string(),
+                    })
+                }
+            }
+        }
+    })
 }
 
 pub async fn handle_rotation_event(
@@ -61,7 +84,7 @@ mod tests {
                 "ClientRequestToken": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
                 "RotationToken": "ignored"}"#,
         )
-        .unwrap();
+        .expect("a rotation event");
         assert_eq!(event.step, "createSecret");
         assert_eq!(
             event.secret_id,

@@ -1,7 +1,7 @@
-//! `POST /v2/token` and `POST /v2/revoke`: proxy events in, the user-token endpoint's answer
+//! `POST /v2/token` and `POST /v2/revoke`: HTTP requests in, the user-token endpoint's answer
 //! out.
 
-use super::proxy::ProxyRequest;
+use super::http_function::{HttpFunction, HttpRequest};
 use crate::http::HttpResponse;
 use crate::oauth::{OAuthError, UserTokenEndpoint};
 
@@ -24,7 +24,7 @@ fn route(path: &str) -> Option<Route> {
 
 pub async fn handle_user_token_request(
     endpoint: &UserTokenEndpoint,
-    request: ProxyRequest,
+    request: HttpRequest,
 ) -> HttpResponse {
     let Some(route) = route(&request.path) else {
         return OAuthError::route_not_found(None);
@@ -36,5 +36,11 @@ pub async fn handle_user_token_request(
     match route {
         Route::Token => endpoint.token(token_request).await,
         Route::Revoke => endpoint.revoke(token_request).await,
+    }
+}
+
+impl HttpFunction for UserTokenEndpoint {
+    fn handle(&self, request: HttpRequest) -> impl Future<Output = HttpResponse> + Send {
+        handle_user_token_request(self, request)
     }
 }

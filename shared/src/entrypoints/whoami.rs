@@ -4,11 +4,11 @@
 use serde_json::{Map, Value, json};
 
 use super::authorizer::AuthorizerContext;
-use super::proxy::ProxyRequest;
+use super::http_function::{HttpFunction, HttpRequest};
 use crate::http::HttpResponse;
 
 /// The authorizer context of a request, only the keys the authorizer sets.
-fn authorizer_context(request: &ProxyRequest) -> Option<Map<String, Value>> {
+fn authorizer_context(request: &HttpRequest) -> Option<Map<String, Value>> {
     let fields = request.authorizer.as_ref()?;
     let context: Map<String, Value> = AuthorizerContext::KEYS
         .iter()
@@ -17,7 +17,7 @@ fn authorizer_context(request: &ProxyRequest) -> Option<Map<String, Value>> {
     (!context.is_empty()).then_some(context)
 }
 
-pub async fn handle_whoami_request(request: ProxyRequest) -> HttpResponse {
+pub async fn handle_whoami_request(request: HttpRequest) -> HttpResponse {
     match authorizer_context(&request) {
         Some(context) => HttpResponse::no_store_json(200, &Value::Object(context)),
         None => HttpResponse::no_store_json(
@@ -27,5 +27,14 @@ pub async fn handle_whoami_request(request: ProxyRequest) -> HttpResponse {
                 "error_description": "this route received no authorizer context: attach the token service's Lambda authorizer to it"
             }),
         ),
+    }
+}
+
+/// whoami holds no state.
+pub struct Whoami;
+
+impl HttpFunction for Whoami {
+    fn handle(&self, request: HttpRequest) -> impl Future<Output = HttpResponse> + Send {
+        handle_whoami_request(request)
     }
 }

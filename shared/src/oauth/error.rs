@@ -5,7 +5,8 @@ use std::borrow::Cow;
 
 use crate::http::HttpResponse;
 
-/// RFC 6749 §5.2 error codes.
+/// RFC 6749 §5.2 error codes, and `temporarily_unavailable` (§4.1.2.1) for a request that ran
+/// out of time, which a client may retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -16,6 +17,7 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -28,18 +30,24 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 
-    /// 401 for failed client authentication, 500 for our own failures, 400 for the rest.
+    /// 401 for failed client authentication, 500 for our own failures, 503 for running out
+    /// of time, 400 for the rest.
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::InvalidClient => 401,
             ErrorCode::ServerError => 500,
+            ErrorCode::TemporarilyUnavailable => 503,
             _ => 400,
         }
     }
 }
+
+/// What a 503 tells a client to wait: long enough for a stalled connection to be replaced.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
@@ -85,6 +93,15 @@ impl OAuthError {
         )
     }
 
+    /// A store or key source that did not answer before the invocation's deadline: the
+    /// request may succeed if retried (with `Retry-After`).
+    pub fn temporarily_unavailable() -> Self {
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the server could not complete the request in time; retry later",
+        )
+    }
+
     /// A request to a path or with a method the function does not serve.
     pub fn route_not_found(method_allowed: Option<&'static str>) -> HttpResponse {
         match method_allowed {
@@ -115,6 +132,11 @@ impl OAuthError {
                 "www-authenticate",
                 r#"Basic realm="token", charset="UTF-8""#.into(),
             ));
+        }
+        if self.code == ErrorCode::TemporarilyUnavailable {
+            response
+                .headers
+                .push(("retry-after", RETRY_AFTER_SECONDS.into()));
         }
         response
     }

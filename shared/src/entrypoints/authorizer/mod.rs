@@ -33,6 +33,11 @@ pub use response::{
     PolicyResponse, SimpleResponse,
 };
 
+use lambda_runtime::{Diagnostic, LambdaEvent, Service, service_fn};
+use serde_json::value::RawValue;
+use std::sync::Arc;
+
+use super::invocation::within_deadline;
 use crate::authz::{AccessRequest, Decision, Principal, RequestAuthorizer, Unauthenticated};
 use crate::config::HttpApiResponse;
 use crate::domain::time::now_unix;
@@ -94,6 +99,39 @@ impl AuthorizerHandler {
         log_decision(&parsed, &decision);
         AuthorizerResponse::for_decision(shape, self.http_api_response, parsed.arn, decision)
     }
+}
+
+/// The event as `lambda_runtime` hands it over: the invocation's JSON, unread, for
+/// [`AuthorizerHandler::read_event`] to read in one pass.
+pub type RawAuthorizerEvent = LambdaEvent<Box<RawValue>>;
+
+/// `handler` as the service `lambda_runtime::run` and `run_concurrent` drive. An invocation
+/// that reaches its deadline fails closed (a 500, never an allow), before Lambda would time it
+/// out.
+pub fn authorizer_service(
+    handler: AuthorizerHandler,
+) -> impl Service<
+    RawAuthorizerEvent,
+    Response = AuthorizerResponse,
+    Error = Diagnostic,
+    Future: Send + 'static,
+> + Clone
++ Send
++ 'static {
+    let handler = Arc::new(handler);
+    service_fn(move |invocation: RawAuthorizerEvent| {
+        let handler = Arc::clone(&handler);
+        async move {
+            let answer = handler.handle_json(invocation.payload.get().as_bytes());
+            match within_deadline(invocation.context.deadline, answer).await {
+                Ok(answer) => answer.map_err(Diagnostic::from),
+                Err(deadline) => {
+                    tracing::error!(error = %deadline, "authorization could not be decided");
+                    Err(AuthorizerFailure::Internal.into())
+                }
+            }
+        }
+    })
 }
 
 fn log_decision(event: &AuthorizerEvent, decision: &Decision) {

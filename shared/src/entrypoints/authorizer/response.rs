@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::event::EventShape;
 use crate::authz::{Decision, Principal};
 use crate::config::HttpApiResponse;
-use crate::entrypoints::runtime::InvocationError;
+use lambda_runtime::Diagnostic;
 
 /// How the invocation fails. API Gateway reads the error message: exactly `Unauthorized` means
 /// 401 on a REST API; anything else is a 500.
@@ -33,13 +33,17 @@ impl std::fmt::Display for AuthorizerFailure {
 
 impl std::error::Error for AuthorizerFailure {}
 
-impl From<AuthorizerFailure> for InvocationError {
+/// The failed invocation as Lambda reports it: `errorType` and `errorMessage`.
+impl From<AuthorizerFailure> for Diagnostic {
     fn from(failure: AuthorizerFailure) -> Self {
         let error_type = match failure {
             AuthorizerFailure::Unauthorized => "Unauthorized",
             AuthorizerFailure::Internal => "AuthorizerError",
         };
-        InvocationError::new(error_type, failure.message())
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: failure.message().into(),
+        }
     }
 }
 

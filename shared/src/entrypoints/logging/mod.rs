@@ -31,6 +31,16 @@ const OWN_TARGETS: &[&str] = &[
     "whoami",
 ];
 
+/// The runtime's targets (prefixes: `lambda_runtime_api_client` too) keep INFO: they log
+/// the raw event at TRACE, and their INFO span names each invocation.
+const RUNTIME_TARGETS: &[&str] = &["lambda_runtime", "lambda_http"];
+const RUNTIME_LEVEL: LevelFilter = LevelFilter::INFO;
+
+/// The span `lambda_runtime` opens around each invocation (`requestId`, `xrayTraceId`), enabled
+/// whatever the configured level, so that every line of an invocation names it, ERROR lines
+/// included.
+const INVOCATION_SPAN_DIRECTIVE: &str = "lambda_runtime::layers::trace=info";
+
 /// Every other target: the AWS SDK (`aws_sdk_*`, `aws_smithy_*`, `aws_config`, …), hyper, h2,
 /// rustls, SQLite, and whatever comes later.
 const OTHER_LEVEL: LevelFilter = LevelFilter::WARN;
@@ -73,9 +83,12 @@ where
         .as_deref()
         .and_then(|l| LevelFilter::from_str(l).ok())
         .unwrap_or(LevelFilter::INFO);
-    let configured = EnvFilter::builder()
+    let mut configured = EnvFilter::builder()
         .with_default_directive(level.into())
         .parse_lossy(settings.directives.as_deref().unwrap_or_default());
+    if let Ok(invocation_span) = INVOCATION_SPAN_DIRECTIVE.parse() {
+        configured = configured.add_directive(invocation_span);
+    }
     let lines = fmt::layer()
         .with_target(false)
         .without_time()
@@ -100,7 +113,13 @@ fn pinned_levels() -> Targets {
     let own = OWN_TARGETS
         .iter()
         .map(|target| (*target, LevelFilter::TRACE));
-    Targets::new().with_default(OTHER_LEVEL).with_targets(own)
+    let runtime = RUNTIME_TARGETS
+        .iter()
+        .map(|target| (*target, RUNTIME_LEVEL));
+    Targets::new()
+        .with_default(OTHER_LEVEL)
+        .with_targets(own)
+        .with_targets(runtime)
 }
 
 #[cfg(test)]
@@ -113,8 +132,9 @@ mod tests {
 
     /// What the runtime, the SDK and hyper log at their most verbose, then our own lines.
     fn log_everything() {
-        let invoke = tracing::error_span!(target: "token_service::entrypoints::runtime",
-            "Lambda runtime invoke", requestId = "req-1234");
+        let invoke = tracing::info_span!(target: "lambda_runtime::layers::trace",
+            "Lambda runtime invoke", requestId = "req-1234",
+            xrayTraceId = "Root=1-5759e988-bd862e3fe1be46a994272793");
         let _in_invoke = invoke.enter();
         tracing::trace!(target: "lambda_runtime::layers::api_response", body = SECRET,
             "raw JSON event received from Lambda");
@@ -186,6 +206,28 @@ mod tests {
         });
         assert!(debug.contains("our own debug line"), "{debug}");
         assert!(!debug.contains("our own trace line"), "{debug}");
+    }
+
+    #[test]
+    fn at_every_level_an_invocation_s_lines_name_its_request_and_trace() {
+        for level in ["error", "warn", "info", "trace"] {
+            let captured = CapturedLog::default();
+            let settings = LogSettings {
+                level: Some(level.into()),
+                directives: None,
+                json: true,
+            };
+            captured.during(&settings, || {
+                let invoke = tracing::info_span!(target: "lambda_runtime::layers::trace",
+                    "Lambda runtime invoke", requestId = "req-77", xrayTraceId = "Root=1-abc");
+                let _in_invoke = invoke.enter();
+                tracing::error!(target: "token_service::oauth", "a real failure");
+            });
+            let line: serde_json::Value =
+                serde_json::from_str(captured.text().trim()).expect("one JSON line");
+            assert_eq!(line["span"]["requestId"], "req-77", "{level}: {line}");
+            assert_eq!(line["span"]["xrayTraceId"], "Root=1-abc", "{level}: {line}");
+        }
     }
 
     #[test]
