@@ -63,7 +63,7 @@ pub enum UserCommand {
     /// Make every access token the user holds now invalid (the authorizer refuses tokens issued
     /// before the printed tokens_not_before, within 60 s); refresh tokens are not touched
     RevokeTokens(WhichUser),
-    /// Import users with their existing password hashes from a JSON-lines file (see README)
+    /// Import users with their existing password hashes from a JSON-lines file (docs/operations.md)
     Import {
         /// The file, or `-` for standard input
         #[arg(long)]

@@ -1,7 +1,8 @@
 //! The functions' IAM grants as `infra/template.yaml` declares them, read once for the tests
-//! that check them: against the README's table (`template_iam.rs`), and against the requests the
-//! DynamoDB adapters really send (the attribute limits, with [`crate::dynamodb_writes`]); and its
-//! routes, against the `cargo lambda watch` router (`template_routes.rs`).
+//! that check them: against the permission table of docs/security.md (`template_iam.rs`), and
+//! against the requests the DynamoDB adapters really send (the attribute limits, with
+//! [`crate::dynamodb_writes`]); and its routes, against the `cargo lambda watch` router
+//! (`template_routes.rs`).
 
 use serde_norway::Value;
 

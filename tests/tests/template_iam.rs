@@ -1,8 +1,8 @@
-//! The SAM template's IAM grants are exactly the ones the README's permission table lists:
-//! each function's (action, resource, condition) triples, read from `infra/template.yaml`,
-//! against the rows between `<!-- iam-table:start -->` and `<!-- iam-table:end -->` in
-//! README.md. A grant added to the template without the README (or the other way round), or a
-//! condition narrowed or widened on one side only, fails here.
+//! The SAM template's IAM grants are exactly the ones the permission table of docs/security.md
+//! lists: each function's (action, resource, condition) triples, read from
+//! `infra/template.yaml`, against the rows between `<!-- iam-table:start -->` and
+//! `<!-- iam-table:end -->` there. A grant added to the template without the table (or the other
+//! way round), or a condition narrowed or widened on one side only, fails here.
 
 use integration_tests::template::{grants, repo_file};
 use std::collections::BTreeSet;
@@ -20,16 +20,16 @@ fn template_grants() -> Grants {
         .collect()
 }
 
-fn readme_grants() -> Grants {
-    let readme = repo_file("README.md");
-    let start = readme
+fn documented_grants() -> Grants {
+    let security = repo_file("docs/security.md");
+    let start = security
         .find("<!-- iam-table:start -->")
-        .expect("the README's IAM table start marker");
-    let end = readme
+        .expect("the IAM table's start marker in docs/security.md");
+    let end = security
         .find("<!-- iam-table:end -->")
-        .expect("the README's IAM table end marker");
+        .expect("the IAM table's end marker in docs/security.md");
     let cell = |s: &str| s.trim().trim_matches('`').to_string();
-    readme[start..end]
+    security[start..end]
         .lines()
         .filter(|line| {
             line.starts_with('|') && !line.starts_with("|---") && !line.contains("| action |")
@@ -60,14 +60,14 @@ fn readme_grants() -> Grants {
 }
 
 #[test]
-fn every_function_has_exactly_the_grants_the_readme_lists() {
+fn every_function_has_exactly_the_grants_docs_security_lists() {
     let template = template_grants();
-    let readme = readme_grants();
-    let missing_from_readme: Vec<_> = template.difference(&readme).collect();
-    let missing_from_template: Vec<_> = readme.difference(&template).collect();
+    let documented = documented_grants();
+    let undocumented: Vec<_> = template.difference(&documented).collect();
+    let missing_from_template: Vec<_> = documented.difference(&template).collect();
     assert!(
-        missing_from_readme.is_empty() && missing_from_template.is_empty(),
-        "granted but not documented: {missing_from_readme:#?}\ndocumented but not granted: {missing_from_template:#?}"
+        undocumented.is_empty() && missing_from_template.is_empty(),
+        "granted but not documented: {undocumented:#?}\ndocumented but not granted: {missing_from_template:#?}"
     );
 }
 

@@ -22,7 +22,7 @@ use crate::tokens::verify::MAX_LEEWAY_SECONDS;
 
 const DEFAULT_API_KEY_HEADER: &str = "X-Api-Key";
 const DEFAULT_LEEWAY_SECONDS: u64 = 30;
-/// A `disable` takes effect within this many seconds by default (the README's promise).
+/// A `disable` takes effect within this many seconds by default (the promise of docs/security.md, Revocation).
 const DEFAULT_CALLER_STATUS_CACHE_SECONDS: i64 = 60;
 /// Longer would make a disable a matter of minutes: keep the bound a user can rely on short.
 const MAX_CALLER_STATUS_CACHE_SECONDS: i64 = 300;

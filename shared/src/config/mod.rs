@@ -2,8 +2,8 @@
 //! ([`Settings`], every function), end-user sign-in's ([`SignInSettings`]) and the
 //! authorizer's own ([`AuthorizerSettings`]).
 //! Constructors take a variable lookup, never read files or the network, and refuse bad values
-//! rather than fall back to defaults. Every variable is listed in the README and
-//! docs/authorizer.md.
+//! rather than fall back to defaults. Every variable is listed in docs/configuration.md
+//! and docs/authorizer.md.
 
 pub mod authorizer;
 pub mod service;

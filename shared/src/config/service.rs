@@ -1,5 +1,5 @@
 //! The service's settings, shared by every function and `authctl`. Every variable is listed in
-//! the README.
+//! docs/configuration.md.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -168,7 +168,7 @@ fn sqlite_store(_var: &impl Fn(&str) -> Option<String>) -> Result<StoreConfig, C
 fn no_sqlite_store() -> ConfigError {
     ConfigError(
         "STORE=sqlite (the default when STORE is unset): this build has no SQLite store \
-         (the embedded default is built with the functions' `local` feature; see README); \
+         (the embedded default is built with the functions' `local` feature; see docs/configuration.md); \
          deployed functions use STORE=dynamodb"
             .into(),
     )

@@ -3,7 +3,7 @@
 //! `type`), the method and path (from the method or route ARN), and the credentials. The
 //! request context, the other headers, query strings and stage variables are skipped unread;
 //! building them into a JSON tree and then into typed events cost as much as verifying the
-//! token (README, Benchmarks > Cost per invocation).
+//! token (docs/benchmarks.md).
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};

@@ -4,7 +4,7 @@
 //! without its detour through `serde_json` maps. That formatter parses every enclosing span's
 //! stored fields back into a map for every line and serialises each field through
 //! `tracing-serde`: one line cost a tenth of an ES256 token request's instructions (callgrind,
-//! README, Benchmarks > Cost per invocation). Here span fields are spliced in as stored, and
+//! docs/benchmarks.md). Here span fields are spliced in as stored, and
 //! values are escaped as they are written.
 
 use std::fmt::{self, Write};
