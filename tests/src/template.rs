@@ -288,3 +288,198 @@ pub fn watch_router() -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Parameter values for [`Effective`]: the template's defaults, with some overridden.
+#[derive(Debug, Clone)]
+pub struct Parameters(std::collections::BTreeMap<String, Value>);
+
+impl Parameters {
+    /// Every parameter's `Default` (a parameter without one, `Issuer`, is left out: no
+    /// condition reads it).
+    pub fn defaults(template: &Value) -> Self {
+        let parameters = template["Parameters"].as_mapping().expect("Parameters");
+        Self(
+            parameters
+                .iter()
+                .filter(|(_, p)| !p["Default"].is_null())
+                .map(|(name, p)| {
+                    let name = name.as_str().expect("a parameter name").to_string();
+                    let value = match &p["Default"] {
+                        Value::String(s) if p["Type"].as_str() == Some("CommaDelimitedList") => {
+                            Value::Sequence(s.split(',').map(|v| Value::String(v.into())).collect())
+                        }
+                        other => other.clone(),
+                    };
+                    (name, value)
+                })
+                .collect(),
+        )
+    }
+
+    /// `name` set to `value` (a comma-separated list for a list parameter).
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        let previous = self
+            .0
+            .get(name)
+            .unwrap_or_else(|| panic!("no parameter {name} with a default"));
+        let value = match previous {
+            Value::Sequence(_) => {
+                Value::Sequence(value.split(',').map(|v| Value::String(v.into())).collect())
+            }
+            _ => Value::String(value.into()),
+        };
+        self.0.insert(name.into(), value);
+        self
+    }
+}
+
+/// The template as CloudFormation sees it for some parameters: which conditions hold, which
+/// resources exist, and their properties with every `!If` chosen and `!Ref AWS::NoValue`
+/// dropped. Evaluates the condition functions the template uses (`!Equals`, `!Not`, `!And`,
+/// `!Or`, `!Condition`, `!Join` and `!Ref` of parameters); anything else is left as written.
+pub struct Effective {
+    template: Value,
+    parameters: Parameters,
+}
+
+impl Effective {
+    pub fn new(template: Value, parameters: Parameters) -> Self {
+        Self {
+            template,
+            parameters,
+        }
+    }
+
+    /// The named condition's value.
+    pub fn condition(&self, name: &str) -> bool {
+        let definition = &self.template["Conditions"][name];
+        assert!(!definition.is_null(), "no condition {name}");
+        self.truth(definition)
+    }
+
+    /// The resource if it exists for these parameters (its `Condition` holds, or it has none),
+    /// its properties resolved.
+    pub fn resource(&self, id: &str) -> Option<Value> {
+        let resource = &self.template["Resources"][id];
+        assert!(!resource.is_null(), "no resource {id}");
+        if let Some(condition) = resource["Condition"].as_str()
+            && !self.condition(condition)
+        {
+            return None;
+        }
+        self.resolve(resource)
+    }
+
+    /// Every resource of `kind` that exists for these parameters: (logical id, resource).
+    pub fn resources(&self, kind: &str) -> Vec<(String, Value)> {
+        let resources = self.template["Resources"].as_mapping().expect("Resources");
+        resources
+            .iter()
+            .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+            .filter_map(|(id, _)| {
+                let id = id.as_str().expect("a logical id");
+                self.resource(id).map(|r| (id.to_string(), r))
+            })
+            .collect()
+    }
+
+    /// `value` with each `!If` replaced by its chosen branch; `None` for `!Ref AWS::NoValue`
+    /// (map entries and list items that resolve to it are dropped).
+    pub fn resolve(&self, value: &Value) -> Option<Value> {
+        match value {
+            Value::Tagged(tagged) => match tag_name(tagged).as_str() {
+                "If" => {
+                    let branches = tagged.value.as_sequence().expect("!If takes a list");
+                    let condition = branches[0].as_str().expect("!If names a condition");
+                    let chosen = if self.condition(condition) { 1 } else { 2 };
+                    self.resolve(&branches[chosen])
+                }
+                "Ref" if tagged.value.as_str() == Some("AWS::NoValue") => None,
+                _ => Some(value.clone()),
+            },
+            Value::Mapping(mapping) => Some(Value::Mapping(
+                mapping
+                    .iter()
+                    .filter_map(|(k, v)| self.resolve(v).map(|v| (k.clone(), v)))
+                    .collect(),
+            )),
+            Value::Sequence(items) => Some(Value::Sequence(
+                items.iter().filter_map(|v| self.resolve(v)).collect(),
+            )),
+            other => Some(other.clone()),
+        }
+    }
+
+    fn truth(&self, value: &Value) -> bool {
+        let Value::Tagged(tagged) = value else {
+            panic!("not a condition function: {value:?}");
+        };
+        let arguments = || tagged.value.as_sequence().expect("a list of arguments");
+        match tag_name(tagged).as_str() {
+            "Equals" => {
+                let arguments = arguments();
+                self.scalar(&arguments[0]) == self.scalar(&arguments[1])
+            }
+            "Not" => !self.truth(&arguments()[0]),
+            "And" => arguments().iter().all(|c| self.truth(c)),
+            "Or" => arguments().iter().any(|c| self.truth(c)),
+            "Condition" => self.condition(tagged.value.as_str().expect("a condition name")),
+            other => panic!("condition function {other} is not evaluated here"),
+        }
+    }
+
+    /// A scalar argument as CloudFormation compares it: as a string.
+    fn scalar(&self, value: &Value) -> String {
+        match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Tagged(tagged) => match tag_name(tagged).as_str() {
+                "Ref" => {
+                    let name = tagged.value.as_str().expect("a parameter name");
+                    let value = self
+                        .parameters
+                        .0
+                        .get(name)
+                        .unwrap_or_else(|| panic!("no value for parameter {name}"));
+                    match value {
+                        Value::Sequence(items) => {
+                            strings(&Value::Sequence(items.clone())).join(",")
+                        }
+                        scalar => self.scalar(scalar),
+                    }
+                }
+                "Join" => {
+                    let arguments = tagged.value.as_sequence().expect("!Join takes a list");
+                    let separator = arguments[0].as_str().expect("a separator");
+                    let items = match &arguments[1] {
+                        Value::Tagged(list) if tag_name(list) == "Ref" => {
+                            let name = list.value.as_str().expect("a parameter name");
+                            strings(&self.parameters.0[name])
+                        }
+                        list => list
+                            .as_sequence()
+                            .expect("a list")
+                            .iter()
+                            .map(|v| self.scalar(v))
+                            .collect(),
+                    };
+                    items.join(separator)
+                }
+                other => panic!("{other} is not evaluated in a condition here"),
+            },
+            other => panic!("not a scalar: {other:?}"),
+        }
+    }
+}
+
+/// A tag's name without its `!`: `If`, `Ref`, `Equals`, …
+fn tag_name(tagged: &serde_norway::value::TaggedValue) -> String {
+    tagged.tag.to_string().trim_start_matches('!').to_string()
+}
+
+/// `!Ref X` / `!GetAtt X.Arn` / `!Sub …` as `Ref X`, `GetAtt X.Arn`, `Sub …` (the form the
+/// grants use), for comparisons in the tests.
+pub fn intrinsic(value: &Value) -> String {
+    resource_name(value)
+}

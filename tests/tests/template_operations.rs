@@ -1,8 +1,9 @@
 //! What `infra/template.yaml` promises a production deployment beyond its grants and routes:
 //! data that outlives the stack and its mistakes, logs that are kept and not forever, alarms
-//! only where a topic receives them, and TLS 1.2 at least on every custom domain.
+//! only where a topic receives them, TLS 1.2 at least on every custom domain, and X-Ray
+//! tracing only when asked for.
 
-use integration_tests::template::template;
+use integration_tests::template::{Effective, Parameters, template};
 use serde_norway::Value;
 
 /// The resources of `kind`: (logical id, resource).
@@ -118,5 +119,50 @@ fn every_custom_domain_requires_tls_1_2() {
                 "{id}"
             );
         }
+    }
+}
+
+/// `Tracing` (PassThrough by default) drives every function's X-Ray mode and the REST API
+/// stage's tracing. Per function, not in the Globals: AWS::LanguageExtensions resolves the
+/// `!If` in Resources only, and SAM gives a role the X-Ray write policy whenever a function's
+/// Tracing is anything but Disabled, so a global `!If` would grant it with tracing off too.
+#[test]
+fn the_tracing_parameter_drives_x_ray_on_every_function_and_the_rest_stage() {
+    let template = template();
+    let parameter = &template["Parameters"]["Tracing"];
+    assert_eq!(parameter["Default"].as_str(), Some("PassThrough"));
+    assert_eq!(
+        parameter["AllowedValues"],
+        serde_norway::from_str::<Value>("[PassThrough, Active]").unwrap()
+    );
+    assert!(template["Globals"]["Function"]["Tracing"].is_null());
+
+    let functions: Vec<String> = resources(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert!(functions.len() >= 6, "{functions:?}");
+    for (tracing, expected, stage) in [
+        ("PassThrough", None, false),
+        ("Active", Some("Active"), true),
+    ] {
+        let effective = Effective::new(
+            template.clone(),
+            Parameters::defaults(&template).with("Tracing", tracing),
+        );
+        for function in &functions {
+            let resource = effective.resource(function).expect("the function");
+            assert_eq!(
+                resource["Properties"]["Tracing"].as_str(),
+                expected,
+                "{function} with Tracing={tracing}"
+            );
+        }
+        let stage_resource = effective.resource("ProtectedApiStage").expect("the stage");
+        assert_eq!(
+            stage_resource["Properties"]["TracingEnabled"].as_bool(),
+            Some(stage),
+            "Tracing={tracing}"
+        );
     }
 }
