@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 use crate::authz::{CallerStatus, LegacyApiKeyAuth, RequestAuthorizer};
+use crate::aws_sdk;
 use crate::config::{
     AuthorizerSettings, ConfigError, KeySourceConfig, Settings, SignInSettings, StoreConfig,
 };
@@ -151,7 +152,7 @@ impl Bootstrap {
     /// (the token functions' values, so that no key leaves while their tokens live). The secret
     /// is the one each rotation event names.
     pub async fn key_rotation(&self) -> KeyRotation {
-        let client = aws_sdk_secretsmanager::Client::new(self.aws().await);
+        let client = aws_sdk::secrets_manager_client(self.aws().await);
         KeyRotation::new(
             Arc::new(SecretsManagerVersions::new(client)),
             self.settings.signing_algorithm,
@@ -159,11 +160,12 @@ impl Bootstrap {
         )
     }
 
-    /// AWS configuration (region, credentials, `AWS_ENDPOINT_URL`), loaded only when an AWS
-    /// adapter is asked for, so local runs start without touching AWS.
+    /// AWS configuration (region, credentials, `AWS_ENDPOINT_URL`) with the settings' call
+    /// timeouts, loaded only when an AWS adapter is asked for, so local runs start without
+    /// touching AWS.
     async fn aws(&self) -> &aws_config::SdkConfig {
         self.aws
-            .get_or_init(|| aws_config::load_defaults(aws_config::BehaviorVersion::latest()))
+            .get_or_init(|| aws_sdk::config_loader(&self.settings.aws_timeouts).load())
             .await
     }
 
@@ -171,7 +173,7 @@ impl Bootstrap {
     /// connection pool: one TLS handshake per container, not one per table.
     async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         self.dynamodb
-            .get_or_init(|| async { aws_sdk_dynamodb::Client::new(self.aws().await) })
+            .get_or_init(|| async { aws_sdk::dynamodb_client(self.aws().await) })
             .await
             .clone()
     }
@@ -243,7 +245,7 @@ impl Bootstrap {
         match &self.settings.key_source {
             KeySourceConfig::SecretsManager { secret_id } => {
                 Arc::new(SecretsManagerKeySource::new(
-                    aws_sdk_secretsmanager::Client::new(self.aws().await),
+                    aws_sdk::secrets_manager_client(self.aws().await),
                     secret_id.clone(),
                 ))
             }

@@ -11,6 +11,7 @@
 //! - [`store`]: the storage ports and their adapters (SQLite with feature `sqlite`, DynamoDB,
 //!   memory);
 //! - [`config`]: settings from the environment; [`bootstrap`]: each function's wiring;
+//!   [`aws_sdk`]: the AWS SDK configuration and clients it wires in (timeouts, trace ids);
 //! - [`http`]: the framework-neutral response every entrypoint returns; [`private_file`]:
 //!   owner-only local files for secrets; [`log_safe`]: attacker-supplied values capped and
 //!   escaped for a log line;
@@ -20,6 +21,7 @@
 
 pub mod admin;
 pub mod authz;
+pub mod aws_sdk;
 pub mod bootstrap;
 pub mod config;
 pub mod domain;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{ConfigError, env_var};
+use crate::aws_sdk::SdkTimeouts;
 use crate::keys::SigningAlgorithm;
 use crate::keys::cache::{DEFAULT_MAX_STALE, DEFAULT_REFRESH_INTERVAL};
 
@@ -41,6 +42,8 @@ pub struct Settings {
     /// The algorithm new keys get (`authctl keys init/rotate`, first `make run`).
     pub signing_algorithm: SigningAlgorithm,
     pub jwks_max_age: u32,
+    /// Bounds of every AWS call (`SDK_*_TIMEOUT_MS`, see [`crate::aws_sdk::timeouts`]).
+    pub aws_timeouts: SdkTimeouts,
 }
 
 const DEFAULT_ISSUER: &str = "http://127.0.0.1:9000";
@@ -124,6 +127,7 @@ impl Settings {
             key_max_stale,
             signing_algorithm,
             jwks_max_age,
+            aws_timeouts: SdkTimeouts::from_lookup(&var)?,
         })
     }
 
@@ -193,6 +197,7 @@ mod tests {
         assert_eq!(s.key_refresh_interval, Duration::from_secs(300));
         assert_eq!(s.key_max_stale, Duration::from_secs(3600));
         assert_eq!(s.signing_algorithm, SigningAlgorithm::RS256);
+        assert_eq!(s.aws_timeouts, SdkTimeouts::default());
     }
 
     #[test]
@@ -239,5 +244,6 @@ mod tests {
         assert!(settings(&[("KEY_REFRESH_SECONDS", "soon")]).is_err());
         assert!(settings(&[("KEY_MAX_STALE_SECONDS", "-1")]).is_err());
         assert!(settings(&[("SIGNING_ALG", "HS256")]).is_err());
+        assert!(settings(&[("SDK_OPERATION_TIMEOUT_MS", "never")]).is_err());
     }
 }
