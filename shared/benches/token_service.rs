@@ -1,8 +1,8 @@
 //! `make bench`: the client_credentials hot path, piece by piece and whole.
 //! - client authentication (SHA-256 + constant-time compare, and with the SQLite lookup);
 //! - the bare signature per algorithm (the floor) and token minting per algorithm;
-//! - the whole in-process request through the function's handler, from the API Gateway event's
-//!   JSON to the response's, with the SQLite store.
+//! - the whole in-process request as `lambda_http` drives the function, from the API Gateway
+//!   event's JSON to the response's, with the SQLite store.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -11,8 +11,6 @@ use std::time::Duration;
 use token_service::admin::clients::{NewClient, register};
 use token_service::domain::client::Client;
 use token_service::domain::time::now_unix;
-use token_service::entrypoints::proxy::{ProxyRequest, ProxyResponse};
-use token_service::entrypoints::token::handle_token_request;
 use token_service::keys::{KeySet, SigningAlgorithm};
 use token_service::oauth::TokenEndpoint;
 use token_service::oauth::client_auth::{
@@ -20,8 +18,8 @@ use token_service::oauth::client_auth::{
 };
 use token_service::store::ClientStore;
 use token_service::store::sqlite::SqliteStore;
-use token_service::testing::proxy_events::form_post_event;
-use token_service::testing::{TokenForm, key_cache, key_document};
+use token_service::testing::http_events::form_post_event;
+use token_service::testing::{HttpInvoker, TokenForm, key_cache, key_document};
 use token_service::tokens::{TokenSettings, mint_access_token};
 
 const ALGORITHMS: [SigningAlgorithm; 3] = [
@@ -122,23 +120,17 @@ fn whole_request(c: &mut Criterion) {
     let body = TokenForm::credentials(&client.client_id, &secret)
         .grant_type("client_credentials")
         .encode();
-    let event = form_post_event("/v1/token", &body, false).into_bytes();
+    let event = form_post_event("/v1/token", &body, false);
     let mut group = c.benchmark_group("client_credentials_request");
     for alg in ALGORITHMS {
         let keys = key_cache(alg);
         rt.block_on(keys.current()).expect("keys load");
-        let endpoint = TokenEndpoint::new(store.clone(), keys, settings());
+        let function = HttpInvoker::new(TokenEndpoint::new(store.clone(), keys, settings()));
         group.bench_function(BenchmarkId::from_parameter(alg), |b| {
             b.to_async(&rt).iter(|| async {
-                let request: ProxyRequest = serde_json::from_slice(&event).expect("an event");
-                let payload_v2 = request.payload_v2;
-                let response = handle_token_request(&endpoint, request).await;
-                assert_eq!(response.status, 200);
-                let answer = ProxyResponse {
-                    response,
-                    payload_v2,
-                };
-                serde_json::to_vec(&answer).expect("a proxy response")
+                let answer = function.answer(&event).await;
+                assert_eq!(answer["statusCode"], 200);
+                serde_json::to_vec(&answer).expect("a response")
             })
         });
     }

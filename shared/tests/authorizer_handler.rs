@@ -15,7 +15,7 @@ use token_service::config::HttpApiResponse;
 use token_service::domain::User;
 use token_service::domain::time::now_unix;
 use token_service::entrypoints::authorizer::{AuthorizerFailure, AuthorizerHandler};
-use token_service::entrypoints::whoami::handle_whoami_request;
+use token_service::entrypoints::whoami::Whoami;
 use token_service::keys::{KeyState, SigningAlgorithm};
 use token_service::store::{ClientStore, UserStore};
 use token_service::testing::authorizer::{
@@ -26,7 +26,7 @@ use token_service::testing::events::{
     ALL_SHAPES, Shape, event, event_with_token, fixture_text, iam_policy, route_arn,
     set_authorization,
 };
-use token_service::testing::{client, user};
+use token_service::testing::{HttpInvoker, client, response_json, user};
 use token_service::tokens::{TokenSettings, VerifyError, sign_jwt};
 
 /// A labelpartner client of `lp-1` that may read accounts (also the app `lp-1`'s end users sign
@@ -975,13 +975,18 @@ async fn unknown_kids_cannot_hammer_the_key_source() {
 
 // ---- whoami -----------------------------------------------------------------------------
 
+/// whoami's answer to an event, as `lambda_http` reads and writes it.
+async fn whoami(event: &str) -> Value {
+    HttpInvoker::new(Whoami).answer(event).await
+}
+
 #[tokio::test]
 async fn whoami_echoes_the_authorizer_context_of_an_http_api_request() {
     let text = fixture_text("whoami-http-api-v2.json").replace("{{TOKEN}}", "x");
-    let response = handle_whoami_request(serde_json::from_str(&text).unwrap()).await;
-    assert_eq!(response.status, 200);
+    let response = whoami(&text).await;
+    assert_eq!(response["statusCode"], 200);
     assert_eq!(
-        serde_json::from_str::<Value>(&response.body).unwrap(),
+        response_json(&response),
         json!({"sub": "lp-demo-client", "client_id": "lp-demo-client",
             "access_level": "labelpartner", "labelpartner": "lp-demo", "scope": "accounts:read",
             "jti": "q3mX0b1Y2c3Z4d5W6e7V8f", "auth_method": "oauth2"})
@@ -1000,9 +1005,9 @@ async fn whoami_echoes_the_context_the_authorizer_passed_for_an_end_user() {
         .clone();
     let mut e: Value = serde_json::from_str(&fixture_text("whoami-http-api-v2.json")).unwrap();
     e["requestContext"]["authorizer"]["lambda"] = context.clone();
-    let response = handle_whoami_request(serde_json::from_value(e).unwrap()).await;
-    assert_eq!(response.status, 200);
-    let echoed: Value = serde_json::from_str(&response.body).unwrap();
+    let response = whoami(&e.to_string()).await;
+    assert_eq!(response["statusCode"], 200);
+    let echoed = response_json(&response);
     assert_eq!(echoed, context);
     assert_eq!(echoed["user_id"], json!(alice.user_id));
     assert_eq!(echoed["access_level"], "user");
@@ -1015,6 +1020,6 @@ async fn whoami_without_an_authorizer_context_says_it_is_misconfigured() {
         .as_object_mut()
         .unwrap()
         .remove("authorizer");
-    let response = handle_whoami_request(serde_json::from_value(e).unwrap()).await;
-    assert_eq!(response.status, 500);
+    let response = whoami(&e.to_string()).await;
+    assert_eq!(response["statusCode"], 500);
 }

@@ -271,15 +271,17 @@ fn serve(mut stream: TcpStream, log: &Log, hold_until: usize) {
 /// The next request's `x-amzn-trace-id` and body; `None` when the connection ends.
 fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<(Option<String>, Vec<u8>)> {
     loop {
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut request = httparse::Request::new(&mut headers);
-        if let httparse::Status::Complete(head) = request.parse(buffer).ok()? {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = end + 4;
+            let text = String::from_utf8_lossy(&buffer[..end]).into_owned();
             let header = |name: &str| {
-                request
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case(name))
-                    .map(|h| String::from_utf8_lossy(h.value).into_owned())
+                text.lines().skip(1).find_map(|line| {
+                    let (field, value) = line.split_once(':')?;
+                    field
+                        .trim()
+                        .eq_ignore_ascii_case(name)
+                        .then(|| value.trim().to_owned())
+                })
             };
             let trace_id = header("x-amzn-trace-id");
             let length: usize = header("content-length")?.parse().ok()?;

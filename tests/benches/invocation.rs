@@ -10,12 +10,8 @@
 //! contains one of the words; `BENCH_FILTER=client-token+body+EdDSA` the rows that match all
 //! three. `BENCH_LOG_LEVEL=WARN` drops the per-request INFO lines (deployed: INFO).
 
-#[path = "invocation/child.rs"]
-mod child;
 #[path = "invocation/events.rs"]
 mod events;
-#[path = "invocation/runtime_api.rs"]
-mod runtime_api;
 #[path = "invocation/world.rs"]
 mod world;
 
@@ -26,9 +22,9 @@ use std::time::{Duration, Instant};
 use token_service::keys::SigningAlgorithm;
 use token_service::testing::{TokenForm, basic};
 
-use child::{Function, clock_ticks_per_second};
 use events::{Gateway, authorized_request, authorizer_event, http_request};
-use runtime_api::{Answer, Invocation, RuntimeApi};
+use integration_tests::function_process::{Function, clock_ticks_per_second};
+use integration_tests::runtime_api::{Answer, Invocation, RuntimeApi};
 use world::{ALGORITHMS, Argon2Cost, PASSWORD, World, user_email};
 
 const WARM_UP: usize = 500;
@@ -366,10 +362,10 @@ fn measure(binary: &Path, scenario: &Scenario) -> Measured {
     let mut invoke = |function: &mut Function| {
         let request_id = format!("bench-{sequence:08}");
         sequence += 1;
-        api.send(Invocation {
-            request_id: request_id.clone(),
-            body: scenario.payload.clone(),
-        });
+        api.send(Invocation::new(
+            request_id.clone(),
+            scenario.payload.clone(),
+        ));
         let answer = api.answer(ANSWER_TIMEOUT).unwrap_or_else(|| {
             panic!(
                 "{} ({}): no answer within {ANSWER_TIMEOUT:?}; exit status {:?}",

@@ -11,8 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> Result<(), lambda_http::Error> {
     init_logging();
     InvocationMode::from_env().tokio_runtime()?.block_on(async {
-        let endpoint =
-            start(async { Bootstrap::from_env()?.user_token_endpoint().await }).await?;
+        let endpoint = start(async { Bootstrap::from_env()?.user_token_endpoint().await }).await?;
         lambda_http::run_concurrent(http_service(endpoint)).await
     })
 }

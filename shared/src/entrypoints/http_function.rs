@@ -12,6 +12,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use super::invocation::{DeadlineReached, within_deadline};
+use crate::aws_sdk::with_trace_id;
 use crate::http::HttpResponse;
 use crate::oauth::{OAuthError, TokenRequest};
 
@@ -91,14 +92,15 @@ pub fn lambda_response(response: HttpResponse) -> Response<Body> {
     for (name, value) in response.headers {
         builder = builder.header(name, value);
     }
-    builder.body(Body::from(response.body)).unwrap_or_else(|error| {
-        tracing::error!(%error, "the response could not be written");
-        let mut failed = Response::new(Body::from(
-            OAuthError::server_error().to_response().body,
-        ));
-        *failed.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-        failed
-    })
+    builder
+        .body(Body::from(response.body))
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "the response could not be written");
+            let mut failed =
+                Response::new(Body::from(OAuthError::server_error().to_response().body));
+            *failed.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            failed
+        })
 }
 
 /// What an HTTP function serves; one per container, shared by the invocations in flight.
@@ -107,25 +109,25 @@ pub trait HttpFunction: Send + Sync + 'static {
 }
 
 /// `function` as the service `lambda_http::run` and `run_concurrent` drive: each request read
-/// into an [`HttpRequest`], answered within the invocation's deadline (after it, a 503 with
+/// into an [`HttpRequest`], its AWS calls carrying the invocation's X-Ray trace id, answered
+/// within the invocation's deadline (after it, a 503 with
 /// `Retry-After`, before Lambda would cut the invocation off with a non-JSON gateway error).
 pub fn http_service<F: HttpFunction>(
     function: F,
-) -> impl Service<
-    Request,
-    Response = Response<Body>,
-    Error = Infallible,
-    Future: Send + 'static,
-> + Clone
+) -> impl Service<Request, Response = Response<Body>, Error = Infallible, Future: Send + 'static>
++ Clone
 + Send
 + 'static {
     let function = Arc::new(function);
     service_fn(move |request: Request| {
         let function = Arc::clone(&function);
         async move {
-            let deadline = request.lambda_context_ref().map_or(0, |context| context.deadline);
+            let (deadline, trace_id) = request.lambda_context_ref().map_or((0, None), |context| {
+                (context.deadline, context.xray_trace_id.clone())
+            });
             let request = HttpRequest::from_lambda(request);
-            let response = match within_deadline(deadline, function.handle(request)).await {
+            let answer = within_deadline(deadline, function.handle(request));
+            let response = match with_trace_id(trace_id, answer).await {
                 Ok(response) => response,
                 Err(DeadlineReached) => {
                     tracing::error!("the request ran out of time");

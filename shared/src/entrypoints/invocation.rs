@@ -45,9 +45,9 @@ impl InvocationMode {
             InvocationMode::OneAtATime => tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build(),
-            InvocationMode::Concurrent(_) => {
-                tokio::runtime::Builder::new_multi_thread().enable_all().build()
-            }
+            InvocationMode::Concurrent(_) => tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build(),
         }
     }
 }
@@ -116,7 +116,8 @@ mod tests {
     #[test]
     fn each_mode_gets_its_runtime_flavour() {
         use tokio::runtime::RuntimeFlavor;
-        let flavour = |mode: InvocationMode| mode.tokio_runtime().unwrap().handle().runtime_flavor();
+        let flavour =
+            |mode: InvocationMode| mode.tokio_runtime().unwrap().handle().runtime_flavor();
         assert_eq!(
             flavour(InvocationMode::OneAtATime),
             RuntimeFlavor::CurrentThread

@@ -6,6 +6,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent, Service, service_fn};
 use std::sync::Arc;
 
 use super::invocation::{DeadlineReached, within_deadline};
+use crate::aws_sdk::with_trace_id;
 use crate::domain::time::now_unix;
 use crate::keys::rotation::{KeyRotation, RotationError, StepOutcome};
 use crate::log_safe::untrusted;
@@ -36,7 +37,8 @@ pub fn rotation_service(
         let rotation = Arc::clone(&rotation);
         async move {
             let step = handle_rotation_event(&rotation, invocation.payload);
-            match within_deadline(invocation.context.deadline, step).await {
+            let step = within_deadline(invocation.context.deadline, step);
+            match with_trace_id(invocation.context.xray_trace_id.clone(), step).await {
                 Ok(Ok(_)) => Ok(()),
                 Ok(Err(error)) => Err(failed_step(&error)),
                 Err(DeadlineReached) => {

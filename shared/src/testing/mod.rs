@@ -10,16 +10,20 @@ mod clients;
 pub mod conformance;
 pub mod events;
 mod form;
+pub mod http_events;
+mod http_invocation;
 mod key_entries;
 mod keys;
 pub mod password_hashes;
-pub mod proxy_events;
 pub mod sign_in;
 mod users;
 
 pub use captured_log::CapturedLog;
 pub use clients::{ClientBuilder, DEFAULT_SECRET, client, registered};
 pub use form::{FORM_URLENCODED, TokenForm, basic, post_v1_token};
+pub use http_invocation::{
+    HttpInvoker, lambda_context, response_body, response_header, response_json,
+};
 pub use key_entries::sole_key;
 pub use keys::{CountingKeySource, FailingKeySource, key_cache, key_document};
 pub use users::{DEFAULT_PASSWORD, UserBuilder, cheap_argon2, cheap_hasher, started_session, user};

@@ -39,6 +39,7 @@ use std::sync::Arc;
 
 use super::invocation::within_deadline;
 use crate::authz::{AccessRequest, Decision, Principal, RequestAuthorizer, Unauthenticated};
+use crate::aws_sdk::with_trace_id;
 use crate::config::HttpApiResponse;
 use crate::domain::time::now_unix;
 use crate::log_safe::untrusted;
@@ -123,7 +124,8 @@ pub fn authorizer_service(
         let handler = Arc::clone(&handler);
         async move {
             let answer = handler.handle_json(invocation.payload.get().as_bytes());
-            match within_deadline(invocation.context.deadline, answer).await {
+            let answer = within_deadline(invocation.context.deadline, answer);
+            match with_trace_id(invocation.context.xray_trace_id.clone(), answer).await {
                 Ok(answer) => answer.map_err(Diagnostic::from),
                 Err(deadline) => {
                     tracing::error!(error = %deadline, "authorization could not be decided");

@@ -202,10 +202,10 @@ mod tests {
 
     #[test]
     fn the_unauthorized_failure_carries_exactly_the_message_api_gateway_looks_for() {
-        let unauthorized = InvocationError::from(AuthorizerFailure::Unauthorized);
-        assert_eq!(unauthorized.message, "Unauthorized");
-        let other = InvocationError::from(AuthorizerFailure::Internal);
-        assert_ne!(other.message, "Unauthorized");
+        let unauthorized = Diagnostic::from(AuthorizerFailure::Unauthorized);
+        assert_eq!(unauthorized.error_message, "Unauthorized");
+        let other = Diagnostic::from(AuthorizerFailure::Internal);
+        assert_ne!(other.error_message, "Unauthorized");
     }
 
     #[test]

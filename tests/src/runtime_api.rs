@@ -1,4 +1,4 @@
-//! A minimal Lambda Runtime API on 127.0.0.1, enough for a Lambda runtime client: `GET
+//! A minimal Lambda Runtime API on 127.0.0.1, enough for `lambda_runtime`: `GET
 //! /2018-06-01/runtime/invocation/next` hands out the next event, `POST …/invocation/{id}/response`
 //! and `…/error` and `POST …/init/error` are passed to the bench. Plain std sockets, one thread
 //! per connection, HTTP/1.1 keep-alive: the server's CPU is not what is measured, only the
@@ -13,12 +13,53 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:bench";
-const TRACE_ID: &str = "Root=1-6650e0a1-0b1c2d3e4f5a6b7c8d9e0f1a;Parent=53995c3f42cd8ad8;Sampled=0";
+pub const TRACE_ID: &str =
+    "Root=1-6650e0a1-0b1c2d3e4f5a6b7c8d9e0f1a;Parent=53995c3f42cd8ad8;Sampled=0";
 
-/// One event for the function: its request id and JSON body.
+/// One event for the function: its request id, JSON body and how long it may run (the
+/// `Lambda-Runtime-Deadline-Ms` it is handed is that much after it is handed out).
 pub struct Invocation {
     pub request_id: String,
     pub body: Arc<Vec<u8>>,
+    pub time_left: Duration,
+}
+
+impl Invocation {
+    /// An event with Lambda's longest timeout, which no test or bench reaches.
+    pub fn new(request_id: impl Into<String>, body: Arc<Vec<u8>>) -> Self {
+        Invocation {
+            request_id: request_id.into(),
+            body,
+            time_left: Duration::from_secs(900),
+        }
+    }
+
+    pub fn with_time_left(self, time_left: Duration) -> Self {
+        Invocation { time_left, ..self }
+    }
+}
+
+/// The variables Lambda sets for every function (`lambda_runtime` refuses to start without
+/// them), pointed at the Runtime API at `addr`.
+pub fn lambda_env(addr: SocketAddr, function_name: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_LAMBDA_RUNTIME_API", addr.to_string()),
+        ("AWS_LAMBDA_FUNCTION_NAME", function_name.to_string()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024".to_string()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{function_name}"),
+        ),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/12/02/[$LATEST]test".to_string(),
+        ),
+        ("AWS_REGION", "eu-west-1".to_string()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value))
+    .collect()
 }
 
 /// What the function posted back.
@@ -156,9 +197,9 @@ fn serve(
 }
 
 fn event_response(invocation: &Invocation) -> Vec<u8> {
-    let deadline = SystemTime::now()
+    let deadline = (SystemTime::now() + invocation.time_left)
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() + 30_000)
+        .map(|d| d.as_millis())
         .unwrap_or(0);
     let mut reply = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\

@@ -1,17 +1,19 @@
-//! The function process: spawned against the bench's Runtime API, its logs drained (they are part
-//! of the cost, so they go somewhere that reads them, as CloudWatch's agent does), its CPU and
-//! memory read from /proc.
+//! A function process: spawned against a test's or the bench's Runtime API, its logs drained
+//! (they are part of the cost, so they go somewhere that reads them, as CloudWatch's agent
+//! does) and kept for the tests that read them, its CPU and memory read from /proc.
 
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 pub struct Function {
     child: Child,
     log_bytes: Arc<AtomicU64>,
+    /// Standard output, where Lambda collects log lines (kept only with `keep_logs`).
+    logs: Arc<Mutex<Vec<u8>>>,
     drains: Vec<JoinHandle<()>>,
 }
 
@@ -26,6 +28,15 @@ pub struct CpuSample {
 impl Function {
     /// Starts `binary` with exactly `env` (nothing inherited but PATH).
     pub fn spawn(binary: &Path, env: &[(String, String)]) -> Function {
+        Self::start(binary, env, false)
+    }
+
+    /// [`spawn`](Self::spawn), keeping what the function writes to standard output.
+    pub fn spawn_keeping_logs(binary: &Path, env: &[(String, String)]) -> Function {
+        Self::start(binary, env, true)
+    }
+
+    fn start(binary: &Path, env: &[(String, String)], keep_logs: bool) -> Function {
         let mut command = Command::new(binary);
         command
             .env_clear()
@@ -38,6 +49,7 @@ impl Function {
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
         let log_bytes = Arc::new(AtomicU64::new(0));
+        let logs = Arc::new(Mutex::new(Vec::new()));
         let mut drains = Vec::new();
         let stdout = child
             .stdout
@@ -47,8 +59,12 @@ impl Function {
             .stderr
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>);
-        for mut stream in [stdout, stderr].into_iter().flatten() {
+        for (mut stream, is_stdout) in [(stdout, true), (stderr, false)]
+            .into_iter()
+            .filter_map(|(stream, is_stdout)| Some((stream?, is_stdout)))
+        {
             let counter = log_bytes.clone();
+            let kept = (keep_logs && is_stdout).then(|| logs.clone());
             drains.push(thread::spawn(move || {
                 let mut buffer = [0u8; 64 * 1024];
                 while let Ok(n) = stream.read(&mut buffer) {
@@ -56,14 +72,28 @@ impl Function {
                         break;
                     }
                     counter.fetch_add(n as u64, Ordering::Relaxed);
+                    if let Some(kept) = &kept {
+                        kept.lock()
+                            .map(|mut logs| logs.extend_from_slice(&buffer[..n]))
+                            .ok();
+                    }
                 }
             }));
         }
         Function {
             child,
             log_bytes,
+            logs,
             drains,
         }
+    }
+
+    /// What the function wrote to standard output so far (with `spawn_keeping_logs`).
+    pub fn logs(&self) -> String {
+        self.logs
+            .lock()
+            .map(|logs| String::from_utf8_lossy(&logs).into_owned())
+            .unwrap_or_default()
     }
 
     pub fn pid(&self) -> u32 {
