@@ -21,11 +21,8 @@ tokio::task_local! {
 }
 
 /// Runs `f` — one invocation's handler — with `trace_id` (the Lambda context's
-/// `xray_trace_id`) as the trace id of every DynamoDB and Secrets Manager call it awaits:
-///
-/// ```ignore
-/// with_trace_id(context.xray_trace_id.clone(), handler(event)).await
-/// ```
+/// `xray_trace_id`) as the trace id of every DynamoDB and Secrets Manager call it awaits, as
+/// `entrypoints` does around every invocation.
 ///
 /// The id belongs to `f`'s own task: a task that `f` spawns does not inherit it (wrap that task
 /// in its own `with_trace_id`). `None` or an empty id sends none of ours, and the SDK falls back
