@@ -12,8 +12,6 @@
 
 #[path = "invocation/events.rs"]
 mod events;
-#[path = "invocation/world.rs"]
-mod world;
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -24,8 +22,8 @@ use token_service::testing::{TokenForm, basic};
 
 use events::{Gateway, authorized_request, authorizer_event, http_request};
 use integration_tests::function_process::{Function, clock_ticks_per_second};
+use integration_tests::function_world::{ALGORITHMS, Argon2Cost, PASSWORD, World, user_email};
 use integration_tests::runtime_api::{Answer, Invocation, RuntimeApi};
-use world::{ALGORITHMS, Argon2Cost, PASSWORD, World, user_email};
 
 const WARM_UP: usize = 500;
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);

@@ -7,6 +7,7 @@ use std::time::Duration;
 pub mod dynamodb;
 pub mod e2e_store;
 pub mod function_process;
+pub mod function_world;
 pub mod runtime_api;
 pub mod sent_requests;
 pub mod template;

@@ -12,7 +12,6 @@ use token_service::keys::source::FileKeySource;
 use token_service::keys::{KeySet, KeySetStore, SigningAlgorithm, initial_document};
 use token_service::store::sqlite::SqliteStore;
 use token_service::store::{ClientStore, UserStore};
-use token_service::testing::cheap_argon2;
 use token_service::tokens::{TokenSettings, mint_access_token};
 
 pub const ISSUER: &str = "http://127.0.0.1:9000";
@@ -35,10 +34,14 @@ pub enum Argon2Cost {
 }
 
 impl Argon2Cost {
-    fn params(self) -> Argon2Params {
+    pub fn params(self) -> Argon2Params {
         match self {
             Argon2Cost::Deployed => Argon2Params::default(),
-            Argon2Cost::Cheap => cheap_argon2(),
+            Argon2Cost::Cheap => Argon2Params {
+                memory_kib: 256,
+                iterations: 1,
+                parallelism: 1,
+            },
         }
     }
 }
