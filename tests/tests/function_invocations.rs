@@ -9,7 +9,7 @@
 
 use integration_tests::function_process::Function;
 use integration_tests::function_world::World;
-use integration_tests::runtime_api::{Answer, Invocation, RuntimeApi, lambda_env};
+use integration_tests::runtime_api::{Answer, Invocation, RuntimeApi, TRACE_ID, lambda_env};
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::PathBuf;
