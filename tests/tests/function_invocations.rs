@@ -221,10 +221,13 @@ async fn a_hung_store_costs_a_token_request_a_500_when_the_sdk_times_out_first()
         started.elapsed()
     );
     let logs = function.logs();
-    assert!(
-        logs.contains("\"level\":\"ERROR\""),
-        "a real failure is an error line: {logs}"
-    );
+    let error_line: Value = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["level"] == "ERROR")
+        .unwrap_or_else(|| panic!("a real failure is an error line: {logs}"));
+    assert_eq!(error_line["span"]["requestId"], "req-sdk", "{error_line}");
+    assert_eq!(error_line["span"]["xrayTraceId"], TRACE_ID, "{error_line}");
     function.stop();
 }
 
